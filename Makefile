@@ -1,0 +1,27 @@
+# The two commands: `make demo` and `make test`. Both set up what is missing first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo test test-fast lint fmt clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(PY) -m crm_cli.main demo run
+
+test: setup lint
+	@$(PY) -m pytest -q -ra
+
+test-fast: setup
+	@$(PY) -m pytest -q -ra -m "not integration"
+
+lint: setup
+	@$(PY) -m ruff check .
+
+fmt: setup
+	@$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,0 +1,17 @@
+"""The `crm` command: one Typer app; each area registers its own sub-app here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="CRM assistant administration.")
+
+
+def _register() -> None:
+    """Attach sub-commands; each lives in its own module so the CLI stays thin."""
+
+
+_register()
+
+if __name__ == "__main__":
+    app()
