@@ -1,0 +1,90 @@
+"""`crm demo run`: everything a first-time user needs, in one command.
+
+Seeds the embedded SQLite CRM (once), trains the Rasa model when `bot/` changed, starts Rasa,
+the action server and the API on loopback, prints where to go and how to sign in, and stops
+them all on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from crm_cli import rasa_model, stack
+from crm_store import db, migrate
+from crm_store.demo import DEMO_CREDENTIALS, seed
+
+console = Console(stderr=True)
+
+
+def _port(preferred: int) -> int:
+    """The conventional port when it is free, else any free one (a second demo, say)."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            return stack.free_port()
+
+
+def prepare_database(url: str) -> None:
+    """Migrate, then seed the demo company unless it is already there."""
+    migrate.upgrade(url)
+    with db.session_scope(url) as session:
+        seed(session)
+
+
+def run_demo(log_dir: Path | None = None) -> None:
+    """Prepare data and models, start every process, wait for Ctrl-C."""
+    url = db.database_url()
+    log_dir = log_dir or rasa_model.REPO_ROOT / "var" / "logs"
+    with console.status("Preparing the CRM database (migrations, demo data)…"):
+        prepare_database(url)
+    model = rasa_model.ensure_model()
+    rasa_port, action_port, api_port = _port(5005), _port(5055), _port(8000)
+    rasa_url, action_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}"
+    processes = [
+        stack.action_server(action_port, url, log_dir),
+        stack.rasa_server(model, rasa_port, action_url, log_dir),
+        stack.api_server(
+            api_port, rasa_url=rasa_url, action_url=action_url, database_url=url, log_dir=log_dir
+        ),
+    ]
+    with console.status("Starting the action server, Rasa (about a minute) and the API…"):
+        stack.start_all(processes)
+    _print_welcome(f"http://127.0.0.1:{api_port}", rasa_url, action_url, log_dir)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while all(p.proc is not None and p.proc.poll() is None for p in processes):
+            time.sleep(1)
+        console.print("[red]A process stopped unexpectedly; see the logs.[/red]")
+    except KeyboardInterrupt:
+        console.print("Stopping…")
+    finally:
+        stack.stop_all(processes)
+
+
+def _print_welcome(api_url: str, rasa_url: str, action_url: str, log_dir: Path) -> None:
+    creds = DEMO_CREDENTIALS
+    table = Table(title="CRM assistant demo is running", show_header=False)
+    table.add_row("Customer chat", f"{api_url}/")
+    table.add_row("Rep console", f"{api_url}/rep")
+    table.add_row("API docs", f"{api_url}/docs")
+    table.add_row("Health", f"{api_url}/v1/health")
+    table.add_row("Rasa / actions", f"{rasa_url}  {action_url}  (loopback only)")
+    table.add_row("Logs", str(log_dir))
+    table.add_section()
+    table.add_row("Rep token", f"{creds.rep_token}  ({creds.rep_email})")
+    table.add_row("Manager token", f"{creds.manager_token}  ({creds.manager_email})")
+    table.add_row(
+        "Customer", f"{creds.customer_email}, order {creds.customer_order}"
+    )
+    Console().print(table)
+    console.print("Press Ctrl-C to stop everything.")

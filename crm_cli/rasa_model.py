@@ -1,0 +1,114 @@
+"""Train the Rasa model only when its inputs change.
+
+Training costs minutes (TensorFlow import alone is slow here), so the model file is named by a
+hash of everything that shapes it and kept in two places: `var/rasa-models/` in the checkout
+and a per-user cache shared by fresh clones on the same machine (CI clones anew every run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BOT_DIR = REPO_ROOT / "bot"
+RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+
+# What shapes a trained model: the project files Rasa reads, the custom components it loads
+# and the exact Rasa stack. Actions run in another process and are not part of the model.
+_MODEL_INPUTS = ("config.yml", "domain.yml", "domain", "data", "components")
+
+
+def cache_dir() -> Path:
+    """Per-user cache shared by every checkout on this machine."""
+    base = os.environ.get("CRM_CACHE_DIR") or Path.home() / ".cache" / "crm-assistant"
+    return Path(base) / "rasa-models"
+
+
+def model_inputs_hash(bot_dir: Path = BOT_DIR) -> str:
+    """Hash of the files that determine the trained model (names and contents)."""
+    digest = hashlib.sha256()
+    files: list[Path] = []
+    for name in _MODEL_INPUTS:
+        path = bot_dir / name
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files.extend(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(files):
+        digest.update(str(path.relative_to(bot_dir)).encode())
+        digest.update(path.read_bytes())
+    lock = REPO_ROOT / "requirements" / "rasa.lock.txt"
+    if lock.exists():
+        digest.update(lock.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(out_dir: Path | None = None, *, quiet: bool = False) -> Path:
+    """Return the path of a trained model for the current `bot/`, training it if needed.
+
+    Args:
+        out_dir: where the model file goes (default `var/rasa-models`).
+        quiet: send Rasa's training output to a log file instead of the terminal.
+
+    Returns:
+        Path of the `.tar.gz` model named by the inputs' hash.
+    """
+    out_dir = out_dir or REPO_ROOT / "var" / "rasa-models"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f"bot-{model_inputs_hash()}"
+    model = out_dir / f"{name}.tar.gz"
+    if model.exists():
+        return model
+    cached = cache_dir() / model.name
+    if cached.exists():
+        shutil.copy2(cached, model)
+        return model
+    _train(out_dir, name, quiet=quiet)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(model, cached.with_suffix(".tmp"))
+    cached.with_suffix(".tmp").replace(cached)
+    return model
+
+
+def _train(out_dir: Path, name: str, *, quiet: bool) -> None:
+    argv = [
+        str(RASA_PYTHON), "-m", "rasa", "train",
+        "--config", "config.yml", "--domain", _domain_path(), "--data", "data",
+        "--out", str(out_dir), "--fixed-model-name", name,
+    ]  # fmt: skip
+    log_path = out_dir / f"{name}.train.log"
+    print(f"Training the Rasa model ({name}); log: {log_path}", file=sys.stderr)
+    with open(log_path, "w") as log:
+        result = subprocess.run(
+            argv,
+            cwd=BOT_DIR,
+            env=rasa_env(),
+            stdout=log if quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"rasa train failed (exit {result.returncode}); see {log_path}")
+
+
+def _domain_path() -> str:
+    return "domain" if (BOT_DIR / "domain").is_dir() else "domain.yml"
+
+
+def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for Rasa processes: quiet TensorFlow, no telemetry, `bot/` importable."""
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONPATH": str(BOT_DIR),
+    }
+    env.pop("VIRTUAL_ENV", None)
+    env.update(extra or {})
+    return env

@@ -1,0 +1,168 @@
+"""Start and stop the product's processes on loopback: Rasa, the action server and the API.
+
+One place knows the command lines, so `crm demo run`, the integration tests and the benchmarks
+run exactly the same processes. Each process logs to its own file; readiness is an HTTP probe.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from crm_cli.rasa_model import BOT_DIR, RASA_PYTHON, REPO_ROOT, rasa_env
+
+MAIN_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    """One child process with a readiness URL and a log file."""
+
+    name: str
+    argv: list[str]
+    ready_url: str
+    log_path: Path
+    cwd: Path = REPO_ROOT
+    env: dict[str, str] = field(default_factory=dict)
+    start_timeout: float = 60.0
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Spawn the process in its own process group (so stop() reaches its children)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env or None,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def wait_ready(self) -> None:
+        """Poll the readiness URL until it answers 200, the process dies, or time runs out."""
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
+            try:
+                if httpx.get(self.ready_url, timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"{self.name} not ready after {self.start_timeout:.0f}s: {self.tail()}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the process group, then SIGKILL what is left."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        pgid = os.getpgid(self.proc.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL at once: used by fault tests that simulate a crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def tail(self, lines: int = 20) -> str:
+        """Last lines of the log, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def rasa_server(model: Path, port: int, action_url: str, log_dir: Path) -> ServiceProcess:
+    """The Rasa server (Python 3.10 venv) with the REST channel and its HTTP API on loopback."""
+    argv = [
+        str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api",
+        "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--interface", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    return ServiceProcess(
+        name="rasa",
+        argv=argv,
+        ready_url=f"http://127.0.0.1:{port}/status",
+        log_path=log_dir / f"rasa-{port}.log",
+        cwd=BOT_DIR,
+        env=rasa_env({"ACTION_ENDPOINT_URL": f"{action_url}/webhook"}),
+        start_timeout=300.0,
+    )
+
+
+def action_server(port: int, database_url: str, log_dir: Path) -> ServiceProcess:
+    """The rasa-sdk action server (main venv), bound to loopback only."""
+    env = {**os.environ, "CRM_DATABASE_URL": database_url, "SANIC_HOST": "127.0.0.1"}
+    return ServiceProcess(
+        name="actions",
+        argv=[str(MAIN_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(port)],
+        ready_url=f"http://127.0.0.1:{port}/health",
+        log_path=log_dir / f"actions-{port}.log",
+        env=env,
+        start_timeout=90.0,
+    )
+
+
+def api_server(
+    port: int, *, rasa_url: str, action_url: str, database_url: str, log_dir: Path
+) -> ServiceProcess:
+    """The FastAPI channels app under uvicorn."""
+    env = {
+        **os.environ,
+        "CRM_DATABASE_URL": database_url,
+        "CRM_RASA_URL": rasa_url,
+        "CRM_ACTION_SERVER_URL": action_url,
+    }
+    argv = [
+        str(MAIN_PYTHON), "-m", "uvicorn", "channels.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+    return ServiceProcess(
+        name="api",
+        argv=argv,
+        ready_url=f"http://127.0.0.1:{port}/openapi.json",
+        log_path=log_dir / f"api-{port}.log",
+        env=env,
+    )
+
+
+def start_all(processes: list[ServiceProcess]) -> None:
+    """Start every process first, then wait for each, so slow starts overlap."""
+    for process in processes:
+        process.start()
+    try:
+        for process in processes:
+            process.wait_ready()
+    except BaseException:
+        stop_all(processes)
+        raise
+
+
+def stop_all(processes: list[ServiceProcess]) -> None:
+    """Stop in reverse order of start."""
+    for process in reversed(processes):
+        process.stop()
