@@ -1,0 +1,13 @@
+"""All API routers under `/v1`; this module only includes them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from channels.api.routes import accounts, chat, health, orders
+
+api_router = APIRouter(prefix="/v1")
+api_router.include_router(chat.router)
+api_router.include_router(accounts.router)
+api_router.include_router(orders.router)
+api_router.include_router(health.router)

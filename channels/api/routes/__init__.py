@@ -1,0 +1,1 @@
+"""One router per file; `channels.api.main` includes them all."""

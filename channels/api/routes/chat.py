@@ -1,0 +1,104 @@
+"""Chat turns: the anonymous website visitor (POST and WebSocket) and the signed-in rep."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from channels.api.deps import CurrentRep, RasaDep, SettingsDep
+from channels.errors import (
+    DATABASE_DETAIL,
+    INTERNAL_DETAIL,
+    TurnRejectedError,
+    describe_errors,
+    is_database_outage,
+    log_server_fault,
+)
+from channels.schemas import ChatRequest, ChatResponse, ErrorFrame
+from channels.turns import Speaker, run_turn
+from crm_store import Scope
+from crm_store.models import Channel
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/chat", tags=["chat"])
+
+_TURN_ERRORS = {
+    400: {"description": "Malformed JSON"},
+    422: {"description": "Blank or too long text, bad session id, missing fields"},
+    503: {"description": "Rasa or the action server is down; the message was still stored"},
+}
+
+
+@router.post("/web", response_model=ChatResponse, responses=_TURN_ERRORS)
+async def web_chat(turn: ChatRequest, settings: SettingsDep, rasa: RasaDep) -> ChatResponse:
+    """Answer an anonymous website visitor."""
+    speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
+    return await run_turn(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
+
+
+@router.post(
+    "/rep",
+    response_model=ChatResponse,
+    responses={**_TURN_ERRORS, 401: {"description": "Missing, invalid or revoked token"}},
+)
+async def rep_chat(
+    turn: ChatRequest, scope: CurrentRep, settings: SettingsDep, rasa: RasaDep
+) -> ChatResponse:
+    """Answer a signed-in rep, manager, support agent or admin."""
+    speaker = Speaker(channel=Channel.rep, scope=scope)
+    return await run_turn(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
+
+
+@router.websocket("/web/ws")
+async def web_chat_socket(websocket: WebSocket, settings: SettingsDep, rasa: RasaDep) -> None:
+    """The website chat over one WebSocket: a JSON frame in, a JSON frame out.
+
+    A frame that cannot be answered gets an `ErrorFrame` with the status the same problem
+    gets over POST; the socket stays open so the visitor can simply try again.
+    """
+    await websocket.accept()
+    speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
+    # Generous for JSON escaping of a maximal message, but bounded before parsing.
+    max_frame_chars = settings.max_text_chars * 6 + 512
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            reply = await _answer_frame(
+                message.get("text"), max_frame_chars, speaker, settings, rasa
+            )
+            await websocket.send_text(reply)
+    except WebSocketDisconnect:
+        return
+
+
+async def _answer_frame(
+    frame: str | None, max_chars: int, speaker: Speaker, settings: SettingsDep, rasa: RasaDep
+) -> str:
+    """The JSON text to send back for one incoming frame."""
+    if frame is None:
+        return _error(400, "frames must be JSON text, not binary")
+    if len(frame) > max_chars:
+        return _error(413, "frame too large")
+    try:
+        turn = ChatRequest.model_validate_json(frame)
+        response = await run_turn(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
+    except ValidationError as exc:
+        status, detail, _errors = describe_errors(exc.errors())
+        return _error(status, detail)
+    except TurnRejectedError as exc:
+        return _error(exc.status, exc.detail)
+    except Exception as exc:  # a server fault must not drop the visitor's socket
+        log_server_fault(exc, "websocket /v1/chat/web/ws")
+        if is_database_outage(exc):
+            return _error(503, DATABASE_DETAIL)
+        return _error(500, INTERNAL_DETAIL)
+    return response.model_dump_json(exclude_none=True)
+
+
+def _error(status: int, detail: str) -> str:
+    return ErrorFrame(status=status, detail=detail).model_dump_json()

@@ -1,0 +1,54 @@
+"""The channels API: `uvicorn channels.app:create_app --factory`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from channels.api.main import api_router
+from channels.api.routes import pages
+from channels.config import Settings
+from channels.errors import install_error_handlers
+from channels.rasa_client import RasaClient
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for `settings` (default: from `CRM_*` environment variables).
+
+    Args:
+        settings: Configuration; tests pass their own (database URL, Rasa address).
+
+    Returns:
+        The FastAPI application. Its Rasa client opens and closes with the app's lifespan,
+        so run it under a server or `with TestClient(app)`.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rasa = RasaClient(
+            rasa_url=settings.rasa_url,
+            action_server_url=settings.action_server_url,
+            timeout_s=settings.rasa_timeout_s,
+            probe_timeout_s=settings.probe_timeout_s,
+        )
+        try:
+            yield
+        finally:
+            await app.state.rasa.aclose()
+
+    app = FastAPI(
+        title="CRM assistant API",
+        version="1",
+        description="Web chat, rep chat and scoped CRM lookups in front of the Rasa bot.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    return app

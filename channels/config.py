@@ -1,0 +1,36 @@
+"""Settings for the API process, read from `CRM_*` environment variables.
+
+Why a settings object rather than module constants: tests build an app per configuration
+(`create_app(Settings(rasa_url=...))`), so nothing here may be read at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of the channels API.
+
+    Attributes:
+        rasa_url: Base URL of the Rasa server (private address; only this API talks to it).
+        action_server_url: Base URL of the rasa-sdk action server, probed for health and to
+            tell an action-server outage apart from a bot that simply said nothing.
+        database_url: SQLAlchemy URL of the CRM store; `None` means crm_store's default
+            (`CRM_DATABASE_URL` or the SQLite file under `var/`).
+        max_text_chars: Longest chat message accepted, in characters.
+        rasa_timeout_s: Time allowed for one Rasa turn (NLU, policies and actions). Measured
+            p95 is about 1 s with 10 concurrent sessions, so 30 s only trips on a stuck server.
+        probe_timeout_s: Time allowed for each health probe; health must answer quickly even
+            when a dependency hangs.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    database_url: str | None = None
+    max_text_chars: int = Field(default=2000, ge=1)
+    rasa_timeout_s: float = Field(default=30.0, gt=0)
+    probe_timeout_s: float = Field(default=1.5, gt=0)

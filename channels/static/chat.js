@@ -1,0 +1,241 @@
+// Chat page logic for both pages: <body data-mode="web"> (customer) and "rep".
+// Bot text is always inserted with textContent, never innerHTML, so markup in a message
+// shows as text instead of running.
+"use strict";
+
+(function () {
+  const MODE = document.body.dataset.mode;
+  const UNAVAILABLE = "The assistant is unavailable right now, please try again shortly.";
+  const TOKEN_KEY = "crm.rep.token";
+  const $ = (id) => document.getElementById(id);
+  const log = $("log");
+  const composer = $("composer");
+  const textBox = $("text");
+  const sendButton = $("send");
+  const statusBadge = $("status");
+
+  // A random, unguessable session id: it is the only key to an anonymous conversation.
+  // getRandomValues works on plain http too, unlike crypto.randomUUID.
+  function newSessionId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function sessionId() {
+    const key = "crm." + MODE + ".session";
+    let id = sessionStorage.getItem(key);
+    if (!id) {
+      id = newSessionId();
+      sessionStorage.setItem(key, id);
+    }
+    return id;
+  }
+
+  function setStatus(text, kind) {
+    statusBadge.textContent = text;
+    statusBadge.className = "status" + (kind ? " " + kind : "");
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function addBubble(kind, text) {
+    const bubble = document.createElement("div");
+    bubble.className = "msg " + kind;
+    bubble.textContent = text;
+    log.appendChild(bubble);
+    scrollDown();
+    return bubble;
+  }
+
+  function addBotMessage(message) {
+    const bubble = addBubble("bot", message.text || "");
+    if (!message.buttons || message.buttons.length === 0) return;
+    const row = document.createElement("div");
+    row.className = "buttons";
+    for (const button of message.buttons) {
+      const el = document.createElement("button");
+      el.type = "button";
+      el.textContent = button.title;
+      el.addEventListener("click", () => {
+        row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        send(button.payload, button.title);
+      });
+      row.appendChild(el);
+    }
+    bubble.appendChild(row);
+    scrollDown();
+  }
+
+  let typing = null;
+  function setBusy(busy) {
+    sendButton.disabled = busy;
+    if (busy && !typing) {
+      typing = addBubble("bot typing", "…");
+    } else if (!busy && typing) {
+      typing.remove();
+      typing = null;
+    }
+  }
+
+  function showReply(body) {
+    setBusy(false);
+    (body.messages || []).forEach(addBotMessage);
+  }
+
+  function showError(detail) {
+    setBusy(false);
+    addBubble("notice", detail || UNAVAILABLE);
+  }
+
+  // ---- transport: WebSocket for customers, with POST as the fallback ----
+  let socket = null;
+  let socketReady = false;
+  let waitingOnSocket = false;
+
+  function openSocket() {
+    if (MODE !== "web" || !("WebSocket" in window)) return;
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    try {
+      socket = new WebSocket(scheme + location.host + "/v1/chat/web/ws");
+    } catch (err) {
+      socket = null;
+      return;
+    }
+    socket.addEventListener("open", () => {
+      socketReady = true;
+      setStatus("online", "ok");
+    });
+    socket.addEventListener("message", (event) => {
+      waitingOnSocket = false;
+      let body;
+      try {
+        body = JSON.parse(event.data);
+      } catch (err) {
+        showError(UNAVAILABLE);
+        return;
+      }
+      if (body.type === "error") {
+        showError(body.detail);
+      } else {
+        showReply(body);
+      }
+    });
+    socket.addEventListener("close", () => {
+      socketReady = false;
+      socket = null;
+      setStatus("online (fallback)", "ok");
+      if (waitingOnSocket) {
+        waitingOnSocket = false;
+        showError("The connection dropped before the answer arrived. Please send your message again.");
+      }
+    });
+  }
+
+  function authHeaders() {
+    const headers = { "Content-Type": "application/json" };
+    if (MODE === "rep") headers.Authorization = "Bearer " + sessionStorage.getItem(TOKEN_KEY);
+    return headers;
+  }
+
+  async function postTurn(text) {
+    const url = MODE === "rep" ? "/v1/chat/rep" : "/v1/chat/web";
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: authHeaders(),
+        body: JSON.stringify({ session_id: sessionId(), text: text }),
+      });
+    } catch (err) {
+      showError("Cannot reach the server. Check your connection and try again.");
+      return;
+    }
+    let body = {};
+    try {
+      body = await response.json();
+    } catch (err) {
+      body = {};
+    }
+    if (response.ok) {
+      showReply(body);
+    } else if (response.status === 401 && MODE === "rep") {
+      signOut("Your token was not accepted. Please sign in again.");
+    } else {
+      showError(typeof body.detail === "string" ? body.detail : UNAVAILABLE);
+    }
+  }
+
+  function send(text, shownAs) {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    addBubble("user", shownAs || trimmed);
+    setBusy(true);
+    if (socketReady) {
+      waitingOnSocket = true;
+      socket.send(JSON.stringify({ session_id: sessionId(), text: trimmed }));
+    } else {
+      postTurn(trimmed);
+    }
+  }
+
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (sendButton.disabled) return;
+    const text = textBox.value;
+    textBox.value = "";
+    send(text);
+    textBox.focus();
+  });
+
+  // Enter sends, Shift+Enter starts a new line.
+  textBox.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+
+  // ---- rep sign-in: the token lives in sessionStorage, so it ends with the tab ----
+  function showChat(signedIn) {
+    $("signin").hidden = signedIn;
+    log.hidden = !signedIn;
+    composer.hidden = !signedIn;
+    $("signout").hidden = !signedIn;
+    setStatus(signedIn ? "signed in" : "signed out", signedIn ? "ok" : "");
+    if (signedIn) textBox.focus();
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    setBusy(false);
+    log.replaceChildren();
+    showChat(false);
+    const error = $("signin-error");
+    error.textContent = message || "";
+    error.hidden = !message;
+  }
+
+  function initRep() {
+    $("signin").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const token = $("token").value.trim();
+      if (!token) return;
+      sessionStorage.setItem(TOKEN_KEY, token);
+      $("token").value = "";
+      $("signin-error").hidden = true;
+      showChat(true);
+    });
+    $("signout").addEventListener("click", () => signOut());
+    showChat(Boolean(sessionStorage.getItem(TOKEN_KEY)));
+  }
+
+  if (MODE === "rep") {
+    initRep();
+  } else {
+    setStatus("online", "ok");
+    openSocket();
+  }
+})();
