@@ -42,6 +42,9 @@ def database_url() -> str:
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling breaks SAVEPOINT and transactional DDL;
+    # turn it off and let SQLAlchemy emit BEGIN itself (SQLAlchemy's documented recipe).
+    dbapi_conn.isolation_level = None
     # WAL lets readers run while one writer writes; FKs are off by default in SQLite.
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -60,6 +63,7 @@ def _create_engine(url: str) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     # pre_ping: a pooled connection killed by the server (restart, idle timeout) is replaced.
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -74,7 +78,7 @@ def get_engine(url: str | None = None) -> Engine:
     Returns:
         A shared Engine; SQLite ones run in WAL mode with foreign keys enforced.
     """
-    key = normalize_url(url) if url else database_url()
+    key = _key(url)
     with _lock:
         engine = _engines.get(key)
         if engine is None:
@@ -87,9 +91,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def _key(url: str | None) -> str:
+    return normalize_url(url) if url else database_url()
+
+
 def _factory(url: str | None) -> sessionmaker[Session]:
     engine = get_engine(url)
-    key = str(engine.url)
+    key = _key(url)
     with _lock:
         factory = _factories.get(key)
         if factory is None:
@@ -114,6 +122,16 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def dispose_engine(url: str) -> None:
+    """Close and forget the cached engine of one URL (before dropping that database)."""
+    key = _key(url)
+    with _lock:
+        engine = _engines.pop(key, None)
+        _factories.pop(key, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def dispose_engines() -> None:

@@ -1,0 +1,79 @@
+"""Scoped pipeline queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from crm_store.models import OPEN_DEAL_STAGES, Deal
+from crm_store.queries.visibility import deal_filter
+from crm_store.scope import Scope
+
+
+class Period(StrEnum):
+    """A calendar window for expected close dates."""
+
+    this_month = "this_month"
+    next_month = "next_month"
+    this_quarter = "this_quarter"
+    next_quarter = "next_quarter"
+    this_year = "this_year"
+
+
+def _month_start(year: int, month: int) -> date:
+    # Months beyond December roll into the next year.
+    return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def period_bounds(period: Period | str, today: date | None = None) -> tuple[date, date]:
+    """First day and last day (inclusive) of `period` around `today` (UTC today by default)."""
+    period = Period(period)
+    today = today or datetime.now(UTC).date()
+    y, m = today.year, today.month
+    quarter_month = 3 * ((m - 1) // 3) + 1
+    start, months = {
+        Period.this_month: (_month_start(y, m), 1),
+        Period.next_month: (_month_start(y, m + 1), 1),
+        Period.this_quarter: (_month_start(y, quarter_month), 3),
+        Period.next_quarter: (_month_start(y, quarter_month + 3), 3),
+        Period.this_year: (date(y, 1, 1), 12),
+    }[period]
+    end = _month_start(start.year, start.month + months) - timedelta(days=1)
+    return start, end
+
+
+def list_open_deals(
+    *,
+    session: Session,
+    scope: Scope,
+    period: Period | str | None = None,
+    account_id: int | None = None,
+    today: date | None = None,
+) -> list[Deal]:
+    """Open deals visible to `scope`, soonest expected close first.
+
+    Args:
+        period: keep deals whose close date falls in this window; None keeps all.
+        account_id: keep one account's deals.
+        today: the reference date for `period` (tests); UTC today by default.
+
+    Returns:
+        Deals with `account` and `owner` loaded; empty for roles that see no pipeline.
+    """
+    stmt = select(Deal).where(Deal.stage.in_(OPEN_DEAL_STAGES), deal_filter(scope))
+    if account_id is not None:
+        stmt = stmt.where(Deal.account_id == account_id)
+    if period is not None:
+        start, end = period_bounds(period, today)
+        stmt = stmt.where(Deal.close_date >= start, Deal.close_date <= end)
+    stmt = stmt.options(selectinload(Deal.account), selectinload(Deal.owner))
+    return list(session.scalars(stmt.order_by(Deal.close_date, Deal.amount.desc(), Deal.id)))
+
+
+def get_deal(*, session: Session, scope: Scope, deal_id: int) -> Deal | None:
+    """The deal, or None when it does not exist or `scope` may not see it."""
+    stmt = select(Deal).where(Deal.id == deal_id, deal_filter(scope))
+    return session.scalars(stmt.options(selectinload(Deal.account))).first()
