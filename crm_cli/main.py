@@ -9,6 +9,9 @@ app = typer.Typer(no_args_is_help=True, help="CRM assistant administration.")
 
 def _register() -> None:
     """Attach sub-commands; each lives in its own module so the CLI stays thin."""
+    from crm_cli.predict import app as predict_app
+
+    app.add_typer(predict_app, name="predict")
 
 
 _register()

@@ -1,0 +1,312 @@
+"""What the bot, rules and the CLI call: one account or lead at a time, or a batch.
+
+All functions take an open SQLAlchemy session; with a `scope`, an account the scope may not
+see is treated as missing (None), exactly like `crm_store.queries`. Models are loaded from
+the registry on first use and reloaded when a newer version is registered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store.models import Account, Lead, Order, OrderLine, Product
+from crm_store.queries.accounts import get_account
+from crm_store.scope import Scope
+from predict import leads, recommend, registry, sentiment, store, telco
+from predict.churn import ChurnModel
+from predict.errors import NotScorableError
+from predict.reasons import Reason, telco_reasons
+from predict.training import rules_from_state
+
+HIGH_RISK = 0.5
+MEDIUM_RISK = 0.3
+_cache: dict[tuple[str, str], tuple[registry.Manifest, Any]] = {}
+
+
+def _latest(name: str, root: Path | None, build: Callable[[dict[str, Any]], Any]):
+    # Reading LATEST is cheap; a new version registered by `crm predict train` is picked
+    # up on the next call without restarting the action server.
+    latest = (root or registry.models_dir()) / name / "LATEST"
+    version = latest.read_text().strip() if latest.exists() else None
+    if version and (name, version) in _cache:
+        return _cache[(name, version)]
+    manifest, state = registry.load(name, version, root=root)
+    _cache[(name, manifest.version)] = (manifest, build(state))
+    return _cache[(name, manifest.version)]
+
+
+def load_churn(root: Path | None = None) -> tuple[registry.Manifest, ChurnModel]:
+    """Return the latest churn model and its manifest (cached per version)."""
+    return _latest("churn", root, ChurnModel.from_state)
+
+
+def load_rules(root: Path | None = None) -> tuple[registry.Manifest, tuple[pd.DataFrame, dict]]:
+    """Return the latest bought-together rules and SKU names (cached per version)."""
+    return _latest("recommendations", root, rules_from_state)
+
+
+@dataclass(frozen=True)
+class ChurnResult:
+    """Churn risk of one account.
+
+    Attributes:
+        account_id: the CRM account.
+        probability: calibrated churn probability in [0, 1].
+        reasons: every feature's contribution, largest absolute effect first;
+            `base_log_odds + sum(r.effect)` equals the log-odds of `probability`.
+        base_log_odds: log-odds of an average training customer.
+        model_version: the registry version that produced the score.
+        scored_at: when it was computed (UTC).
+        unknown_values: category values the model never saw, per column (scored as unseen).
+    """
+
+    account_id: int
+    probability: float
+    reasons: list[Reason]
+    base_log_odds: float
+    model_version: str
+    scored_at: datetime
+    unknown_values: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def risk(self) -> str:
+        """'high' (>= 0.5), 'medium' (>= 0.3) or 'low'."""
+        if self.probability >= HIGH_RISK:
+            return "high"
+        return "medium" if self.probability >= MEDIUM_RISK else "low"
+
+    def raising(self, n: int = 3) -> list[Reason]:
+        """The n reasons that raise the risk most, largest first."""
+        return [r for r in self.reasons if r.effect > 0][:n]
+
+    def lowering(self, n: int = 3) -> list[Reason]:
+        """The n reasons that lower the risk most, largest first."""
+        return [r for r in self.reasons if r.effect < 0][:n]
+
+
+def _visible(session: Session, account_id: int, scope: Scope | None) -> bool:
+    if scope is None:
+        return True
+    return get_account(session=session, scope=scope, account_id=account_id) is not None
+
+
+def score_account_churn(
+    session: Session, account_id: int, *, scope: Scope | None = None, root: Path | None = None
+) -> ChurnResult | None:
+    """Score one account on demand (for the bot).
+
+    Returns:
+        Churn probability in [0, 1] and the reasons, largest contribution first; None when
+        the account does not exist or `scope` may not see it.
+
+    Raises:
+        NotScorableError: the account has no subscription data to score.
+        SchemaMismatchError: the store no longer matches the model's inputs.
+        ModelNotFoundError: no churn model has been trained.
+    """
+    if not _visible(session, account_id, scope):
+        return None
+    manifest, model = load_churn(root)
+    store.check_schema(session, manifest.features)
+    raw = store.subscription_frame(session, [account_id])
+    if raw.empty:
+        if session.get(Account, account_id) is None:
+            return None
+        raise NotScorableError(f"account {account_id} has no subscription data to score churn")
+    rows = telco.clean(raw)
+    log_odds, contributions = model.explain(rows)
+    row = rows.iloc[0].to_dict()
+    return ChurnResult(
+        account_id=account_id,
+        probability=float(1.0 / (1.0 + np.exp(-log_odds[0]))),
+        reasons=telco_reasons(row, list(contributions[0])),
+        base_log_odds=model.base_log_odds,
+        model_version=manifest.version,
+        scored_at=datetime.now(UTC),
+        unknown_values=telco.unknown_categories(rows),
+    )
+
+
+# -- next best action ---------------------------------------------------------------------
+# What a rep can do about each driver of risk (feature, value) -> action.
+PLAYBOOK: dict[tuple[str, str], str] = {
+    ("Contract", "Month-to-month"): "Offer a discounted one- or two-year contract.",
+    ("PaymentMethod", "Electronic check"): "Suggest automatic payment (card or bank transfer).",
+    ("TechSupport", "No"): "Offer a free tech-support trial and check open issues.",
+    ("OnlineSecurity", "No"): "Offer the online-security add-on at a trial price.",
+    ("InternetService", "Fiber optic"): "Review fiber price and service quality with them.",
+    ("tenure", "*"): "Schedule an onboarding check-in: new customers leave most often.",
+    ("PaperlessBilling", "Yes"): "Confirm they receive and understand their bills.",
+    ("MonthlyCharges", "*"): "Review the plan: they may be paying for more than they use.",
+}
+
+
+@dataclass(frozen=True)
+class NextBestAction:
+    """What a rep should do next for an account, and why.
+
+    Attributes:
+        action: one sentence a rep can act on.
+        why: the reason behind it, in a rep's words.
+        churn: the churn result it is based on, when the account has subscription data.
+        recommendations: products to offer, when the account has order history.
+    """
+
+    action: str
+    why: str
+    churn: ChurnResult | None
+    recommendations: list[recommend.Recommendation]
+
+
+def _action_for(reason: Reason) -> str | None:
+    return PLAYBOOK.get((reason.feature, str(reason.value))) or PLAYBOOK.get((reason.feature, "*"))
+
+
+def next_best_action(
+    session: Session, account_id: int, *, scope: Scope | None = None, root: Path | None = None
+) -> NextBestAction | None:
+    """Choose the rep's next step: fix the top churn driver, else cross-sell, else check in.
+
+    Returns:
+        The action and its reason; None when the account is missing or not visible.
+    """
+    if not _visible(session, account_id, scope):
+        return None
+    try:
+        churn = score_account_churn(session, account_id, root=root)
+    except NotScorableError:
+        churn = None
+    if churn is None and session.get(Account, account_id) is None:
+        return None
+    products = recommend_products(session, account_id, root=root, k=3) or []
+    if churn is not None and churn.risk != "low":
+        for reason in churn.raising(5):
+            action = _action_for(reason)
+            if action:
+                why = f"{churn.risk} churn risk ({churn.probability:.0%}), driven by {reason.text}"
+                return NextBestAction(action, why, churn, products)
+    if products:
+        why = f"low churn risk; {products[0].text}"
+        return NextBestAction(f"Offer {products[0].name}.", why, churn, products)
+    return NextBestAction(
+        "Routine check-in: no risk signal or cross-sell found.", "nothing stands out", churn, []
+    )
+
+
+# -- recommendations ----------------------------------------------------------------------
+def owned_products(session: Session, account_id: int) -> set[str]:
+    """SKUs the account has ever ordered."""
+    query = (
+        select(Product.sku)
+        .join(OrderLine, OrderLine.product_id == Product.id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.account_id == account_id)
+        .distinct()
+    )
+    return {sku.upper() for sku in session.scalars(query)}
+
+
+def recommend_products(
+    session: Session,
+    account_id: int,
+    *,
+    scope: Scope | None = None,
+    k: int = 5,
+    root: Path | None = None,
+) -> list[recommend.Recommendation] | None:
+    """Products bought together with what the account has, excluding what it has.
+
+    Returns:
+        Up to k recommendations, best confidence first (empty without order history);
+        None when the account is missing or not visible.
+    """
+    if not _visible(session, account_id, scope):
+        return None
+    _, (rules, names) = load_rules(root)
+    return recommend.recommend(rules, owned_products(session, account_id), names, k=k)
+
+
+# -- leads and messages -------------------------------------------------------------------
+def score_new_lead(session: Session, lead_id: int) -> leads.LeadScore | None:
+    """Score a lead from the lead form and store the probability on `Lead.score`.
+
+    Returns:
+        The score with its reasons; None when the lead does not exist.
+    """
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        return None
+    result = leads.score_lead(lead.email, lead.company, lead.need)
+    lead.score = round(result.probability, 4)
+    return result
+
+
+def message_sentiment(text: str) -> sentiment.Sentiment:
+    """Sentiment of one customer message (offline VADER); `upset` suggests a handoff."""
+    return sentiment.analyze(text)
+
+
+# -- batch ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BatchReport:
+    """Outcome of a batch scoring run."""
+
+    kind: str
+    model_version: str
+    scored: int
+    seconds: float
+
+
+def batch_score_churn(
+    session: Session,
+    *,
+    root: Path | None = None,
+    chunk_size: int = 250_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchReport:
+    """Score every subscription and append `PredictionScore` rows (kind "churn").
+
+    Each row stores the probability, the risk label, the model version and the top three
+    raising and lowering reasons. Refuses to run when the store does not match the model.
+
+    Returns:
+        How many accounts were scored, with which model version, in how many seconds.
+    """
+    started = time.perf_counter()
+    manifest, model = load_churn(root)
+    store.check_schema(session, manifest.features)
+    raw = store.subscription_frame(session)
+    total = len(raw)
+    for start in range(0, total, chunk_size):
+        part = telco.clean(raw.iloc[start : start + chunk_size])
+        log_odds, contributions = model.explain(part)
+        probability = 1.0 / (1.0 + np.exp(-log_odds))
+        labels = np.where(
+            probability >= HIGH_RISK, "high", np.where(probability >= MEDIUM_RISK, "medium", "low")
+        )
+        reasons = store.reasons_json(contributions, part, telco.FEATURES)
+        rows = list(
+            zip(
+                part.index.tolist(),
+                ["churn"] * len(part),
+                np.round(probability, 6).tolist(),
+                labels.tolist(),
+                [manifest.version] * len(part),
+                reasons,
+                strict=True,
+            )
+        )
+        store.write_scores(session, rows)
+        if progress:
+            progress(min(start + chunk_size, total), total)
+    return BatchReport("churn", manifest.version, total, round(time.perf_counter() - started, 2))
