@@ -28,7 +28,7 @@ def test_evaluate_churn_last_line_is_json(tmp_path: Path, telco_raw: pd.DataFram
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert KEYS <= set(report) and KEYS <= set(report["baseline"])
+    assert set(report) >= KEYS and set(report["baseline"]) >= KEYS
     assert (report["n_train"], report["n_test"]) == (450, 150)
     assert 0 <= report["brier"] <= 1 and 0 <= report["roc_auc"] <= 1
 
