@@ -88,6 +88,11 @@ class DemoCredentials:
     customer_account_name: str = CUSTOMER_ACCOUNTS[0]
     tokens: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def customer_order(self) -> str:
+        """Alias of `customer_order_number`."""
+        return self.customer_order_number
+
 
 def _credentials(seed: int = DEMO_SEED) -> DemoCredentials:
     staff = {key: email for key, _, email, _, _ in cat.STAFF}
