@@ -193,3 +193,40 @@ def write_scores(session: Session, rows: list[tuple[Any, ...]]) -> int:
             stamped,
         )
     return len(rows)
+
+
+def subscription_record(row: dict[str, Any], external_ref: str) -> dict[str, Any]:
+    """Map one Telco CSV row to `Subscription` column values (the importer's inverse).
+
+    Args:
+        row: raw Telco values as strings (a CSV row).
+        external_ref: the subscription's id in its source, e.g. "telco:7590-VHVEG".
+
+    Returns:
+        Keyword arguments for `crm_store.models.Subscription` (without `account_id`).
+    """
+
+    def flag(value: Any) -> bool | None:
+        text = str(value).strip()
+        return {"Yes": True, "1": True, "No": False, "0": False}.get(text)
+
+    def number(value: Any) -> float | None:
+        text = str(value).strip()
+        return float(text) if text else None
+
+    return {
+        "external_ref": external_ref,
+        "gender": row["gender"],
+        "senior_citizen": flag(row["SeniorCitizen"]),
+        "partner": flag(row["Partner"]),
+        "dependents": flag(row["Dependents"]),
+        "tenure_months": int(float(row["tenure"])),
+        "contract": row["Contract"],
+        "paperless_billing": flag(row["PaperlessBilling"]),
+        "payment_method": row["PaymentMethod"],
+        "internet_service": row["InternetService"],
+        "services": {c: row[c] for c in SERVICE_COLUMNS},
+        "monthly_charges": number(row["MonthlyCharges"]),
+        "total_charges": number(row["TotalCharges"]),
+        "churned": flag(row.get("Churn", "")),
+    }
