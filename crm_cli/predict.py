@@ -61,7 +61,10 @@ def train(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(MODEL_NAMES)}.")],
     data: DataOption = None,
     from_store: Annotated[
-        bool, typer.Option("--from-store", help="Train on the CRM's own history.")
+        bool,
+        typer.Option(
+            "--from-store", help="Train on the CRM's own history (subscriptions or orders)."
+        ),
     ] = False,
     database_url: UrlOption = None,
 ) -> None:
@@ -81,9 +84,12 @@ def _store_rows(name: str, database_url: str | None):
     from crm_store import db
     from predict import store
 
-    if name != "churn":
-        raise PredictError(f"--from-store is supported for churn only, not {name!r}")
     with db.session_scope(database_url) as session:
+        if name != "churn":
+            lines = store.order_lines_frame(session)
+            if lines.empty:
+                raise PredictError("the store has no orders to learn from")
+            return lines
         frame = store.subscription_frame(session)
     frame = frame[frame["Churn"].notna()]
     if frame.empty:

@@ -123,6 +123,9 @@ def score_account_churn(
         if session.get(Account, account_id) is None:
             return None
         raise NotScorableError(f"account {account_id} has no subscription data to score churn")
+    for column in ("tenure", "MonthlyCharges"):
+        if raw[column].isna().any():
+            raise NotScorableError(f"account {account_id} has no {column} on its subscription")
     rows = telco.clean(raw)
     log_odds, contributions = model.explain(rows)
     row = rows.iloc[0].to_dict()
@@ -264,6 +267,7 @@ class BatchReport:
     kind: str
     model_version: str
     scored: int
+    skipped: int
     seconds: float
 
 
@@ -286,6 +290,10 @@ def batch_score_churn(
     manifest, model = load_churn(root)
     store.check_schema(session, manifest.features)
     raw = store.subscription_frame(session)
+    # Without tenure or monthly charges there is nothing to score; skip and count them.
+    complete = raw["tenure"].notna() & raw["MonthlyCharges"].notna()
+    skipped = int((~complete).sum())
+    raw = raw[complete]
     total = len(raw)
     for start in range(0, total, chunk_size):
         part = telco.clean(raw.iloc[start : start + chunk_size])
@@ -309,4 +317,5 @@ def batch_score_churn(
         store.write_scores(session, rows)
         if progress:
             progress(min(start + chunk_size, total), total)
-    return BatchReport("churn", manifest.version, total, round(time.perf_counter() - started, 2))
+    seconds = round(time.perf_counter() - started, 2)
+    return BatchReport("churn", manifest.version, total, skipped, seconds)

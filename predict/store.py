@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from crm_store.models import Subscription
+from crm_store.models import Order, OrderLine, OrderStatus, Product, Subscription
 from predict import telco
 from predict.errors import SchemaMismatchError
 
@@ -230,3 +230,44 @@ def subscription_record(row: dict[str, Any], external_ref: str) -> dict[str, Any
         "total_charges": number(row["TotalCharges"]),
         "churned": flag(row.get("Churn", "")),
     }
+
+
+def order_lines_frame(session: Session) -> pd.DataFrame:
+    """The CRM's order history in `predict.retail` line shape (customer = account id).
+
+    Cancelled and returned orders are marked `cancelled`, like "C" invoices in the retail data.
+    """
+    query = (
+        select(
+            Order.account_id,
+            Order.number,
+            Order.placed_at,
+            Order.status,
+            Product.sku,
+            Product.name,
+            OrderLine.quantity,
+            OrderLine.unit_price,
+        )
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Product, Product.id == OrderLine.product_id)
+    )
+    rows = session.execute(query).all()
+    columns = ["account_id", "number", "placed_at", "status", "sku", "name", "qty", "price"]
+    raw = pd.DataFrame(rows, columns=columns)
+    undone = {OrderStatus.cancelled.value, OrderStatus.returned.value}
+    return (
+        pd.DataFrame(
+            {
+                "customer": raw["account_id"].astype(str),
+                "invoice": raw["number"].astype(str),
+                "date": pd.to_datetime(raw["placed_at"], utc=True).dt.tz_localize(None),
+                "product": raw["sku"].astype(str).str.upper(),
+                "description": raw["name"].astype(str),
+                "quantity": raw["qty"].astype(float),
+                "amount": raw["qty"].astype(float) * raw["price"].astype(float),
+                "cancelled": raw["status"].map(lambda s: str(getattr(s, "value", s)) in undone),
+            }
+        )
+        .sort_values("date", kind="stable")
+        .reset_index(drop=True)
+    )

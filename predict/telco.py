@@ -42,6 +42,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 NUMERIC = ("tenure", "MonthlyCharges", "TotalCharges")
 FEATURES: tuple[str, ...] = (*CATEGORIES, *NUMERIC)
+MISSING = "(missing)"
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
@@ -65,15 +66,20 @@ def read_csv(path: str | Path) -> pd.DataFrame:
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
-    raw = frame[column].astype(str).str.strip()
-    values = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
-    bad = values.isna() & (raw != "")
-    if bad.any():
-        example = raw[bad].iloc[0]
-        raise InputDataError(
-            f"column {column!r} must be numeric; {int(bad.sum())} row(s) are not, e.g. {example!r}",
-            column,
-        )
+    column_values = frame[column]
+    if pd.api.types.is_numeric_dtype(column_values):
+        values = column_values.astype(float)  # from the store: NULL is already NaN
+    else:
+        raw = column_values.astype(object).where(column_values.notna(), "").astype(str).str.strip()
+        values = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
+        bad = values.isna() & (raw != "")
+        if bad.any():
+            example = raw[bad].iloc[0]
+            raise InputDataError(
+                f"column {column!r} must be numeric; {int(bad.sum())} row(s) are not, "
+                f"e.g. {example!r}",
+                column,
+            )
     if (values < 0).any():
         raise InputDataError(f"column {column!r} must not be negative", column)
     return values.astype(float)
@@ -92,7 +98,8 @@ def clean(frame: pd.DataFrame, require_target: bool = False) -> pd.DataFrame:
     Handles the data's real faults: `TotalCharges` is blank for new customers (tenure 0) and
     is filled with tenure x MonthlyCharges (0 for them); stray spaces are stripped; the
     0/1 `SeniorCitizen` becomes No/Yes like every other flag. Categories outside the known
-    values are kept as they are: the model treats them as unseen, it does not crash.
+    values are kept as they are, and at scoring time an empty category becomes `MISSING`:
+    the model treats both as unseen, it does not crash. Training data must be complete.
 
     Args:
         frame: rows with the Telco columns (extra columns are ignored).
@@ -114,10 +121,14 @@ def clean(frame: pd.DataFrame, require_target: bool = False) -> pd.DataFrame:
         raise InputDataError(f"missing column(s): {', '.join(missing)}", missing[0])
     out = pd.DataFrame(index=frame.index)
     for column in CATEGORIES:
-        text = frame[column].astype(str).str.strip()
+        values = frame[column]
+        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
         out[column] = _senior(text) if column == "SeniorCitizen" else text
         if (out[column] == "").any():
-            raise InputDataError(f"column {column!r} has empty values", column)
+            if require_target:
+                raise InputDataError(f"column {column!r} has empty values", column)
+            # At scoring time a missing value is one more unseen category, not a crash.
+            out.loc[out[column] == "", column] = MISSING
     for column in NUMERIC:
         out[column] = _numeric(frame, column)
     for column in ("tenure", "MonthlyCharges"):

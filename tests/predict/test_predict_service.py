@@ -160,3 +160,46 @@ def test_new_lead_gets_a_stored_score(session: Session) -> None:
     result = service.score_new_lead(session, lead.id)
     assert lead.score == pytest.approx(result.probability, abs=1e-4)
     assert service.score_new_lead(session, 999_999) is None
+
+
+def test_store_nulls_are_handled(
+    session: Session, telco_raw: pd.DataFrame, trained_root: Path
+) -> None:
+    account = _account(session, telco_raw, 7)
+    subscription = session.scalars(
+        select(Subscription).where(Subscription.account_id == account.id)
+    ).one()
+    subscription.total_charges, subscription.gender = None, None
+    session.flush()
+    result = service.score_account_churn(session, account.id, root=trained_root)
+    assert result.unknown_values == {"gender": ["(missing)"]}
+    subscription.tenure_months = None
+    session.flush()
+    with pytest.raises(NotScorableError, match="tenure"):
+        service.score_account_churn(session, account.id, root=trained_root)
+    report = service.batch_score_churn(session, root=trained_root)
+    assert (report.scored, report.skipped) == (0, 1)
+
+
+def test_order_history_from_the_store(session: Session) -> None:
+    account = _account(session, None, 8)
+    product = Product(sku="22423", name="Cake stand", unit_price=Decimal("12.75"))
+    session.add(product)
+    session.flush()
+    session.add(
+        Order(
+            number="ORD-536365", account_id=account.id, status=OrderStatus.returned,
+            placed_at=datetime(2011, 1, 1, 9, tzinfo=UTC), total=Decimal("25.50"),
+            lines=[OrderLine(product_id=product.id, quantity=2, unit_price=Decimal("12.75"))],
+        )
+    )  # fmt: skip
+    session.flush()
+    lines = store.order_lines_frame(session)
+    row = lines.iloc[0]
+    assert (row.customer, row["product"], row.amount, bool(row.cancelled)) == (
+        str(account.id),
+        "22423",
+        25.5,
+        True,
+    )
+    assert row.date == pd.Timestamp("2011-01-01 09:00")
