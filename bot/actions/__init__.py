@@ -1,0 +1,6 @@
+"""Custom actions for the CRM assistant, served by `python -m rasa_sdk --actions bot.actions`.
+
+One module per area; every action reads slots and the verified identity in
+`tracker.latest_message["metadata"]["crm"]`, calls one `crm_store` query and replies with a
+response from `bot/domain.yml`.
+"""

@@ -1,0 +1,50 @@
+"""The shared shape of our actions: run the blocking work off the event loop, never raise.
+
+Database calls are synchronous (SQLAlchemy), so `CrmAction.run` hands `handle` to a worker
+thread; the action server keeps serving other conversations meanwhile. Any error becomes a
+polite "something went wrong" reply instead of an exception that Rasa would turn into a
+silent failed turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+logger = logging.getLogger(__name__)
+
+Events = list[dict[str, Any]]
+
+
+def reply_failure(dispatcher: CollectingDispatcher, kept: int, action: str) -> None:
+    """Drop half-sent replies of a failed action and apologise once."""
+    logger.exception("action %s failed", action)
+    del dispatcher.messages[kept:]
+    dispatcher.utter_message(response="utter_something_went_wrong")
+
+
+class CrmAction(Action, ABC):
+    """An action whose `handle` may block on the database and may fail."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        """Run `handle` in a worker thread; on any error apologise and change nothing."""
+        kept = len(dispatcher.messages)
+        try:
+            return await asyncio.to_thread(self.handle, dispatcher, tracker, domain)
+        except Exception:
+            reply_failure(dispatcher, kept, self.name())
+            return []
+
+    @abstractmethod
+    def handle(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        """Do the work synchronously and return the events to apply."""
