@@ -30,7 +30,8 @@ _LEGAL_SUFFIXES = {
     "llc", "ltd", "plc", "sa", "ag", "bv", "the",
 }  # fmt: skip
 MATCH_CUTOFF = 60.0
-CLEAR_SCORE = 85.0
+CLEAR_SCORE = 80.0
+LONE_SCORE = 70.0
 CLEAR_MARGIN = 10.0
 
 
@@ -80,24 +81,46 @@ def get_account(*, session: Session, scope: Scope, account_id: int) -> Account |
     return session.scalars(stmt.options(selectinload(Account.owner))).first()
 
 
-def _core_name(name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", name.lower().replace("&", " and "))
-    core = [w for w in words if w not in _LEGAL_SUFFIXES]
-    return " ".join(core or words)
+def _words(name: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", name.lower().replace("&", " and "))
+
+
+def _core(words: list[str]) -> list[str]:
+    return [w for w in words if w not in _LEGAL_SUFFIXES] or words
+
+
+def _similarity(query: list[str], name: list[str]) -> float:
+    """How well the query's words match the name's, word by word and as a whole.
+
+    Each query word counts by its best-matching name word (typos cost a little); a name
+    with words the query did not say loses 10 %, so "Acme" fits "Acme Logistics" less than
+    an exact "Acme".
+    """
+    whole = fuzz.token_sort_ratio(" ".join(query), " ".join(name))
+    per_word = sum(max(fuzz.ratio(q, n) for n in name) for q in query) / len(query)
+    if len(name) > len(query):
+        per_word *= 0.9
+    return max(whole, per_word)
 
 
 def _score(query: str, name: str) -> float:
-    """WRatio on lower-cased names, with exact matches ranked first.
+    """Similarity in [0, 100]: 100 for the exact name, 95 for it without its legal suffix.
 
-    An exact name scores 100; the same name without its legal suffix ("acme" for "Acme
-    Corp") 95, so "Acme" still stays close to "Acme Logistics" (90) and reads as ambiguous.
+    Legal suffixes are ignored on both sides unless the person said one ("Acme Corporation"
+    should not fit "Acme Logistics" as well as "Acme Corp").
     """
-    q, n = utils.default_process(query), utils.default_process(name)
-    if q == n:
+    q_words, n_words = _words(query), _words(name)
+    if not q_words or not n_words:
+        return 0.0
+    if q_words == n_words:
         return 100.0
-    if _core_name(query) == _core_name(name):
+    q_core, n_core = _core(q_words), _core(n_words)
+    if q_core == n_core:
         return 95.0
-    return min(94.0, float(fuzz.WRatio(q, n)))
+    score = _similarity(q_words, n_words)
+    if q_core == q_words:
+        score = max(score, _similarity(q_core, n_core))
+    return round(min(94.0, score), 1)
 
 
 def resolve_account(
@@ -122,20 +145,27 @@ def resolve_account(
         query, names, scorer=fuzz.WRatio, processor=utils.default_process,
         score_cutoff=MATCH_CUTOFF, limit=max(limit * 4, 20),
     )  # fmt: skip
-    matches = [
-        AccountMatch(key, choice, round(_score(query, choice), 1)) for choice, _, key in found
-    ]
+    # WRatio is a generous first cut; _score decides the order and the final cut-off.
+    matches = [AccountMatch(key, choice, _score(query, choice)) for choice, _, key in found]
+    matches = [m for m in matches if m.score >= MATCH_CUTOFF]
     matches.sort(key=lambda m: (-m.score, m.name.lower(), m.account_id))
     return matches[:limit]
 
 
 def clear_winner(matches: list[AccountMatch]) -> AccountMatch | None:
-    """The single match to act on without asking, or None when the user must choose."""
-    if not matches or matches[0].score < CLEAR_SCORE:
+    """The single match to act on without asking, or None when the user must choose.
+
+    A winner scores at least 80 and leads the next candidate by 10 or more; a lone candidate
+    (nothing else scored 60) needs only 70, which forgives a typo like "initek".
+    """
+    if not matches:
         return None
-    if len(matches) > 1 and matches[0].score - matches[1].score < CLEAR_MARGIN:
+    top = matches[0]
+    if len(matches) == 1:
+        return top if top.score >= LONE_SCORE else None
+    if top.score < CLEAR_SCORE or top.score - matches[1].score < CLEAR_MARGIN:
         return None
-    return matches[0]
+    return top
 
 
 def _open_deals(session: Session, scope: Scope, account_id: int) -> tuple[int, Decimal]:
