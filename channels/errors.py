@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,39 @@ async def _database_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": DATABASE_DETAIL})
 
 
-async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
-    log_server_fault(exc, f"{request.method} {request.url.path}")
-    return JSONResponse(status_code=500, content={"detail": INTERNAL_DETAIL})
+class ServerFaultMiddleware:
+    """Answer an unhandled exception with a JSON 500 and log it without its message.
+
+    Starlette's own catch-all (`ServerErrorMiddleware`) re-raises after answering so the
+    server can log it, and uvicorn's log line would carry the message, PII and all. This
+    middleware sits inside it and stops the exception here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; on an escaped exception, log it and answer if nothing was sent."""
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] in ("http.response.start", "websocket.accept")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log_server_fault(exc, f"{scope.get('method', 'WS')} {scope.get('path', '?')}")
+            if scope["type"] == "http" and not started:
+                await JSONResponse(status_code=500, content={"detail": INTERNAL_DETAIL})(
+                    scope, receive, send
+                )
+            elif scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1011})
 
 
 def is_database_outage(exc: BaseException) -> bool:
@@ -107,9 +138,9 @@ def is_database_outage(exc: BaseException) -> bool:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers on `app`."""
+    """Register the handlers and the catch-all middleware on `app`."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(TurnRejectedError, _turn_rejected_handler)
     app.add_exception_handler(OperationalError, _database_handler)
     app.add_exception_handler(PoolTimeoutError, _database_handler)
-    app.add_exception_handler(Exception, _unexpected_handler)
+    app.add_middleware(ServerFaultMiddleware)
