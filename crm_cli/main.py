@@ -10,13 +10,17 @@ app = typer.Typer(no_args_is_help=True, help="CRM assistant administration.")
 def _register() -> None:
     """Attach sub-commands; each lives in its own module so the CLI stays thin."""
     from crm_cli import db, demo, imports, users
+    from crm_cli.kb import app as kb_app
     from crm_cli.predict import app as predict_app
+    from crm_cli.retrieval import app as retrieval_app
 
     app.add_typer(db.app, name="db")
     app.add_typer(demo.app, name="demo")
     app.add_typer(imports.app, name="import")
     app.add_typer(users.app, name="users")
     app.add_typer(predict_app, name="predict")
+    app.add_typer(kb_app, name="kb")
+    app.add_typer(retrieval_app, name="retrieval")
 
 
 _register()
