@@ -302,7 +302,7 @@ def batch_score_churn(
         labels = np.where(
             probability >= HIGH_RISK, "high", np.where(probability >= MEDIUM_RISK, "medium", "low")
         )
-        reasons = store.reasons_json(contributions, part, telco.FEATURES)
+        reasons = store.reasons_json(contributions, telco.FEATURES)
         rows = list(
             zip(
                 part.index.tolist(),

@@ -85,11 +85,17 @@ def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     return values.astype(float)
 
 
+def _stripped_text(values: pd.Series) -> pd.Series:
+    """Values as stripped text ("" for missing); each distinct value is handled once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
 def _senior(raw: pd.Series) -> pd.Series:
     # The CSV writes 0/1; the CRM writes booleans. Both mean No/Yes.
     mapping = {"0": "No", "1": "Yes", "False": "No", "True": "Yes", "No": "No", "Yes": "Yes"}
-    text = raw.astype(str).str.strip()
-    return text.map(mapping).fillna(text)
+    return raw.map(lambda v: mapping.get(v, v))
 
 
 def clean(frame: pd.DataFrame, require_target: bool = False) -> pd.DataFrame:
@@ -121,8 +127,7 @@ def clean(frame: pd.DataFrame, require_target: bool = False) -> pd.DataFrame:
         raise InputDataError(f"missing column(s): {', '.join(missing)}", missing[0])
     out = pd.DataFrame(index=frame.index)
     for column in CATEGORIES:
-        values = frame[column]
-        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        text = _stripped_text(frame[column])
         out[column] = _senior(text) if column == "SeniorCitizen" else text
         if (out[column] == "").any():
             if require_target:

@@ -89,3 +89,23 @@ def test_fixed_seed_makes_training_deterministic(telco_rows: pd.DataFrame) -> No
 )
 def test_reasons_read_like_a_rep_talks(feature: str, value, text: str) -> None:
     assert phrase(feature, value) == text
+
+
+def test_batch_reasons_json_matches_contributions(
+    model: ChurnModel, telco_rows: pd.DataFrame
+) -> None:
+    import json
+
+    from predict.store import reasons_json
+
+    contributions = model.contributions(telco_rows.head(50))
+    for row, text in zip(contributions, reasons_json(contributions, telco.FEATURES), strict=True):
+        entries = json.loads(text)
+        ups = [e["effect"] for e in entries if e["effect"] > 0]
+        downs = [e["effect"] for e in entries if e["effect"] < 0]
+        assert ups == sorted(ups, reverse=True) and downs == sorted(downs)
+        assert ups[:1] == [round(float(row.max()), 4)]
+        assert downs[:1] == [round(float(row.min()), 4)]
+        for entry in entries:
+            f = telco.FEATURES.index(entry["feature"])
+            assert entry["effect"] == round(float(row[f]), 4)
