@@ -79,6 +79,15 @@ class ErrorFrame(BaseModel):
     detail: str
 
 
+class MePublic(BaseModel):
+    """The user behind a token, as the token's holder may see it."""
+
+    user_id: int
+    email: str | None
+    role: str
+    team_id: int | None
+
+
 class AccountPublic(BaseModel):
     """An account as listed by search."""
 

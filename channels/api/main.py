@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channels.api.routes import accounts, chat, health, orders
+from channels.api.routes import accounts, chat, health, me, orders
 
 api_router = APIRouter(prefix="/v1")
 api_router.include_router(chat.router)
+api_router.include_router(me.router)
 api_router.include_router(accounts.router)
 api_router.include_router(orders.router)
 api_router.include_router(health.router)

@@ -218,18 +218,53 @@
     error.hidden = !message;
   }
 
+  // Check a pasted token before showing the chat, so a typo fails at once, not on send.
+  async function checkToken(token) {
+    let response;
+    try {
+      response = await fetch("/v1/me", { headers: { Authorization: "Bearer " + token } });
+    } catch (err) {
+      return { error: "Cannot reach the server. Check your connection and try again." };
+    }
+    if (response.status === 401) return { error: "That token was not accepted." };
+    if (!response.ok) return { error: "Sign-in failed; please try again shortly." };
+    const me = await response.json();
+    if (me.role === "customer") return { error: "This page is for staff; customers use the help chat." };
+    return { me: me };
+  }
+
+  function showSignedIn(me) {
+    showChat(true);
+    setStatus(me.email + " · " + me.role.replace("_", " "), "ok");
+  }
+
   function initRep() {
-    $("signin").addEventListener("submit", (event) => {
+    $("signin").addEventListener("submit", async (event) => {
       event.preventDefault();
       const token = $("token").value.trim();
       if (!token) return;
+      const result = await checkToken(token);
+      const error = $("signin-error");
+      if (result.error) {
+        error.textContent = result.error;
+        error.hidden = false;
+        return;
+      }
       sessionStorage.setItem(TOKEN_KEY, token);
       $("token").value = "";
-      $("signin-error").hidden = true;
-      showChat(true);
+      error.hidden = true;
+      showSignedIn(result.me);
     });
     $("signout").addEventListener("click", () => signOut());
-    showChat(Boolean(sessionStorage.getItem(TOKEN_KEY)));
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (!saved) {
+      showChat(false);
+      return;
+    }
+    checkToken(saved).then((result) => {
+      if (result.me) showSignedIn(result.me);
+      else signOut(result.error);
+    });
   }
 
   if (MODE === "rep") {

@@ -85,3 +85,16 @@ def test_staff_tokens_reach_the_rep_chat(client: TestClient, bearer, token: str)
         "/v1/chat/rep", json={"session_id": "s-12345678", "text": "hi"}, headers=bearer(token)
     )
     assert response.status_code == 503  # authenticated; then Rasa is down in these tests
+
+
+def test_me_names_the_tokens_user(client: TestClient, bearer, rep_user_id: int) -> None:
+    response = client.get("/v1/me", headers=bearer(DEMO_CREDENTIALS.rep_token))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["user_id"], body["email"], body["role"]) == (
+        rep_user_id,
+        DEMO_CREDENTIALS.rep_email,
+        "rep",
+    )
+    assert isinstance(body["team_id"], int)
+    assert client.get("/v1/me").status_code == 401
