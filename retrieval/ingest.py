@@ -70,7 +70,11 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
 def load_file(
     path: Path, settings: RetrievalSettings, errors: list[IngestError]
 ) -> SourceDoc | None:
-    """Read and chunk one file; on failure append an IngestError and return None."""
+    """Read and chunk one file; on failure append an IngestError and return None.
+
+    The source key is the resolved path, so `docs/a.md` and `./docs/a.md` are one source.
+    """
+    path = path.resolve()
     source = str(path)
     kind = TEXT_SUFFIXES.get(path.suffix.lower())
     if kind is None:

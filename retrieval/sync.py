@@ -46,7 +46,7 @@ class SyncReport:
 def collect(
     paths: list[Path], session: Session, settings: RetrievalSettings, include_crm: bool
 ) -> tuple[list[SourceDoc], set[str], list[IngestError]]:
-    """Load every source; returns (docs, sources that vanished, errors)."""
+    """Load every source; returns (docs with chunks, sources that vanished, errors)."""
     errors: list[IngestError] = []
     docs = []
     for path in discover(paths):
@@ -67,7 +67,9 @@ def collect(
             docs.append(article_chunks(art.id, art.title, art.body, meta, settings))
     missing = {p for p in paths if not p.exists()}
     errors += [IngestError(str(p), "no such file or folder") for p in sorted(missing)]
-    seen = {d.source for d in docs}
+    # A source that failed to load keeps its previous chunks until it is fixed or deleted.
+    seen = {d.source for d in docs} | {e.source for e in errors}
+    docs = [d for d in docs if d.chunks]
     roots = [p.resolve() for p in paths if p.exists() or p in missing]
     vanished = {
         src
