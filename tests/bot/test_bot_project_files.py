@@ -137,4 +137,7 @@ def test_pipeline_is_the_fast_one() -> None:
 def test_endpoints_read_the_action_server_url_from_the_environment() -> None:
     endpoint = load_yaml(BOT_DIR / "endpoints.yml")["action_endpoint"]
     assert endpoint["url"] == "${ACTION_ENDPOINT_URL}"
+    # Rasa's implicit env-var resolver skips quoted scalars: the value must stay unquoted.
+    raw = (BOT_DIR / "endpoints.yml").read_text(encoding="utf-8")
+    assert re.search(r"^\s+url: \$\{ACTION_ENDPOINT_URL\}\s*$", raw, re.MULTILINE)
     assert "rest" in load_yaml(BOT_DIR / "credentials.yml")
