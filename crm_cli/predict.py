@@ -130,21 +130,28 @@ def evaluate_cmd(
 
 @app.command("score")
 def score(
-    name: Annotated[str, typer.Argument(help="churn (batch, into the CRM store).")],
+    name: Annotated[str, typer.Argument(help="churn, propensity or segments.")],
     database_url: UrlOption = None,
 ) -> None:
     """Score every account and write PredictionScore rows with the model version."""
     from crm_store import db
     from predict import service
 
-    if name != "churn":
-        _fail(PredictError(f"batch scoring supports churn, not {name!r}"))
+    if name not in ("churn", "propensity", "segments"):
+        _fail(PredictError(f"batch scoring supports churn, propensity, segments, not {name!r}"))
     try:
         with Progress(console=err) as bar, db.session_scope(database_url) as session:
-            task = bar.add_task("score churn", total=None)
-            report = service.batch_score_churn(
-                session, progress=lambda done, total: bar.update(task, completed=done, total=total)
-            )
+            task = bar.add_task(f"score {name}", total=None)
+            if name == "churn":
+                report = service.batch_score_churn(
+                    session,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            elif name == "propensity":
+                report = service.batch_score_propensity(session)
+            else:
+                report = service.batch_score_segments(session)
+            bar.update(task, completed=1, total=1)
     except PredictError as exc:
         _fail(exc)
     typer.echo(json.dumps(asdict(report)))

@@ -7,6 +7,7 @@ the registry on first use and reloaded when a newer version is registered.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from crm_store.models import Account, Lead, Order, OrderLine, Product
 from crm_store.queries.accounts import get_account
 from crm_store.scope import Scope
-from predict import leads, recommend, registry, sentiment, store, telco
+from predict import leads, propensity, recommend, registry, segments, sentiment, store, telco
 from predict.churn import ChurnModel
 from predict.errors import NotScorableError
 from predict.reasons import Reason, telco_reasons
@@ -319,3 +320,84 @@ def batch_score_churn(
             progress(min(start + chunk_size, total), total)
     seconds = round(time.perf_counter() - started, 2)
     return BatchReport("churn", manifest.version, total, skipped, seconds)
+
+
+def _propensity_model(state: dict[str, Any]) -> propensity.PropensityModel:
+    return propensity.PropensityModel(
+        params=state["params"], scaler=state["scaler"], model=state["model"]
+    )
+
+
+def _segment_model(state: dict[str, Any]) -> segments.SegmentModel:
+    return segments.SegmentModel(
+        params=state["params"], scaler=state["scaler"], kmeans=state["kmeans"], names=state["names"]
+    )
+
+
+def _order_history(session: Session, as_of: datetime | None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    lines = store.order_lines_frame(session)
+    # Order dates are naive UTC in the line frame; compare like with like.
+    cutoff = pd.Timestamp(as_of or datetime.now(UTC)).tz_convert(None)
+    return lines, cutoff
+
+
+def batch_score_propensity(
+    session: Session, *, as_of: datetime | None = None, root: Path | None = None
+) -> BatchReport:
+    """Score every account with orders: probability of ordering in the next 90 days.
+
+    Writes `PredictionScore` rows (kind "propensity", label "likely" when p >= 0.5) with the
+    top three raising and lowering reasons. `as_of` defaults to now (UTC).
+    """
+    started = time.perf_counter()
+    manifest, model = _latest("propensity", root, _propensity_model)
+    lines, cutoff = _order_history(session, as_of)
+    x = propensity.features(lines, cutoff)
+    if x.empty:
+        return BatchReport("propensity", manifest.version, 0, 0, 0.0)
+    log_odds, terms, _ = model.explain(x)
+    probability = 1.0 / (1.0 + np.exp(-log_odds))
+    labels = np.where(probability >= HIGH_RISK, "likely", "unlikely")
+    reasons = store.reasons_json(terms, propensity.FEATURES)
+    rows = [
+        (int(account), "propensity", round(float(p), 6), str(label), manifest.version, r)
+        for account, p, label, r in zip(x.index, probability, labels, reasons, strict=True)
+    ]
+    store.write_scores(session, rows)
+    seconds = round(time.perf_counter() - started, 2)
+    return BatchReport("propensity", manifest.version, len(rows), 0, seconds)
+
+
+def batch_score_segments(
+    session: Session, *, as_of: datetime | None = None, root: Path | None = None
+) -> BatchReport:
+    """Give every account with orders its segment name (`PredictionScore.label`).
+
+    The reasons hold the account's RFM values, so a rep can see why it landed there.
+    """
+    started = time.perf_counter()
+    manifest, model = _latest("segments", root, _segment_model)
+    lines, cutoff = _order_history(session, as_of)
+    frame = segments.rfm(lines, cutoff) if len(lines) else pd.DataFrame()
+    if frame.empty:
+        return BatchReport("segments", manifest.version, 0, 0, 0.0)
+    names = model.predict(frame)
+    rows = [
+        (
+            int(account),
+            "segment",
+            None,
+            name,
+            manifest.version,
+            json.dumps(
+                [
+                    {"feature": f, "value": float(v)}
+                    for f, v in zip(segments.RFM, values, strict=True)
+                ]
+            ),
+        )
+        for account, name, values in zip(frame.index, names, frame.to_numpy(), strict=True)
+    ]
+    store.write_scores(session, rows)
+    seconds = round(time.perf_counter() - started, 2)
+    return BatchReport("segments", manifest.version, len(rows), 0, seconds)

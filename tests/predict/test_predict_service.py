@@ -203,3 +203,70 @@ def test_order_history_from_the_store(session: Session) -> None:
         True,
     )
     assert row.date == pd.Timestamp("2011-01-01 09:00")
+
+
+@pytest.fixture(scope="module")
+def order_models_root(tmp_path_factory: pytest.TempPathFactory, retail_lines) -> Path:
+    """Propensity (14-day horizon) and segment models fitted on a retail slice."""
+    from predict import propensity, registry, segments
+
+    root = tmp_path_factory.mktemp("order_models")
+    cutoff = retail_lines["date"].min().normalize() + pd.Timedelta(days=20)
+    x = propensity.features(retail_lines, cutoff)
+    y = propensity.labels(retail_lines, x.index, cutoff, 14)
+    model = propensity.PropensityModel(params={"horizon_days": 14}).fit(x, y)
+    segment_model = segments.SegmentModel({"k_range": [3], "n_init": 2}).fit(
+        segments.rfm(retail_lines)
+    )
+    for name, state in (
+        ("propensity", {"scaler": model.scaler, "model": model.model, "params": model.params}),
+        (
+            "segments",
+            {
+                "scaler": segment_model.scaler,
+                "kmeans": segment_model.kmeans,
+                "names": segment_model.names,
+                "params": segment_model.params,
+            },
+        ),
+    ):
+        manifest = registry.Manifest(
+            name=name, version=registry.new_version(name, "0" * 64), data_sha256="0" * 64,
+            data_source="test", metrics={}, features=[], params={}, created_at="2026-01-01",
+        )  # fmt: skip
+        registry.save(manifest, state, "# card", root)
+    return root
+
+
+def test_batch_propensity_and_segments(session: Session, order_models_root: Path) -> None:
+    product = Product(sku="22423", name="Cake stand", unit_price=Decimal("12.75"))
+    session.add(product)
+    session.flush()
+    accounts = [_account(session, None, 20 + i) for i in range(2)]
+    price = Decimal("12.75")
+    for i, account in enumerate(accounts):
+        for j in range(i + 1):
+            session.add(
+                Order(
+                    number=f"ORD-7{i}{j}", account_id=account.id, status=OrderStatus.delivered,
+                    placed_at=datetime(2026, 1, 1 + j, tzinfo=UTC), total=price,
+                    lines=[OrderLine(product_id=product.id, quantity=1, unit_price=price)],
+                )
+            )  # fmt: skip
+    session.flush()
+    as_of = datetime(2026, 2, 1, tzinfo=UTC)
+    report = service.batch_score_propensity(session, as_of=as_of, root=order_models_root)
+    assert report.scored == 2
+    seg = service.batch_score_segments(session, as_of=as_of, root=order_models_root)
+    assert seg.scored == 2
+    rows = session.scalars(select(PredictionScore).order_by(PredictionScore.id)).all()
+    kinds = sorted(r.kind for r in rows)
+    assert kinds == ["propensity", "propensity", "segment", "segment"]
+    for row in rows:
+        reasons = row.reasons if isinstance(row.reasons, list) else json.loads(row.reasons)
+        if row.kind == "propensity":
+            assert 0 <= row.score <= 1 and row.label in ("likely", "unlikely")
+        else:
+            assert row.score is None and row.label and {r["feature"] for r in reasons} == {
+                "recency_days", "frequency", "monetary"
+            }  # fmt: skip
