@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -72,3 +73,16 @@ def test_foreign_keys_are_enforced(session: Session) -> None:
     session.add(Contact(account_id=999_999, first_name="A", last_name="B"))
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+def test_postgres_pool_survives_killed_connections(db_url: str, db_kind: str) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("connection killing is a PostgreSQL server feature")
+    engine = db.get_engine(db_url)
+    with engine.connect() as conn:
+        pid = conn.execute(text("select pg_backend_pid()")).scalar()
+    # Kill it from outside the pool, as a server restart or an idle timeout would.
+    with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute("select pg_terminate_backend(%s)", (pid,))
+    with db.session_scope(db_url) as session:  # the pooled, dead connection is replaced
+        assert session.execute(text("select pg_backend_pid()")).scalar() != pid
