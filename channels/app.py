@@ -12,6 +12,7 @@ from channels.api.main import api_router
 from channels.api.routes import pages
 from channels.config import Settings
 from channels.errors import install_error_handlers
+from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
 
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(api_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL of the CRM store; `None` means crm_store's default
             (`CRM_DATABASE_URL` or the SQLite file under `var/`).
         max_text_chars: Longest chat message accepted, in characters.
+        max_body_bytes: Largest HTTP request body accepted; a maximal chat message is about
+            8 KB of JSON even with every character escaped.
         rasa_timeout_s: Time allowed for one Rasa turn (NLU, policies and actions). Measured
             p95 is about 1 s with 10 concurrent sessions, so 30 s only trips on a stuck server.
         probe_timeout_s: Time allowed for each health probe; health must answer quickly even
@@ -32,5 +34,6 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055"
     database_url: str | None = None
     max_text_chars: int = Field(default=2000, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rasa_timeout_s: float = Field(default=30.0, gt=0)
     probe_timeout_s: float = Field(default=1.5, gt=0)

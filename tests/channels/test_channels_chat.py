@@ -143,3 +143,26 @@ def test_unknown_route_and_method_are_clean_4xx(client: TestClient) -> None:
     response = client.get("/v1/chat/web")
     assert response.status_code == 405
     assert response.json()["detail"] == "Method Not Allowed"
+
+
+def test_oversized_body_is_413_before_parsing(client: TestClient, transcript) -> None:
+    body = json.dumps({"session_id": "s-12345678", "text": "x" * 100_000})
+    response = client.post(
+        "/v1/chat/web", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == "request body too large: at most 65536 bytes"
+    assert transcript("web", "s-12345678") is None
+
+
+def test_oversized_chunked_body_is_413(client: TestClient) -> None:
+    def chunks():
+        yield b'{"session_id": "s-12345678", "text": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = client.post(
+        "/v1/chat/web", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
