@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from channels.api.deps import CurrentRep, RasaDep, SettingsDep
+from channels.config import Settings
 from channels.errors import (
     DATABASE_DETAIL,
     INTERNAL_DETAIL,
@@ -16,12 +15,11 @@ from channels.errors import (
     is_database_outage,
     log_server_fault,
 )
+from channels.rasa_client import RasaClient
 from channels.schemas import ChatRequest, ChatResponse, ErrorFrame
 from channels.turns import Speaker, run_turn
 from crm_store import Scope
 from crm_store.models import Channel
-
-logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -77,7 +75,7 @@ async def web_chat_socket(websocket: WebSocket, settings: SettingsDep, rasa: Ras
 
 
 async def _answer_frame(
-    frame: str | None, max_chars: int, speaker: Speaker, settings: SettingsDep, rasa: RasaDep
+    frame: str | None, max_chars: int, speaker: Speaker, settings: Settings, rasa: RasaClient
 ) -> str:
     """The JSON text to send back for one incoming frame."""
     if frame is None:
