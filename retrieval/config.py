@@ -29,7 +29,8 @@ class RetrievalSettings:
     Attributes:
         var_dir: where indexes, the ONNX export and manifests live.
         backend: "onnx" (fast queries, no torch at query time) or "torch".
-        threads: intra-op threads for torch / onnxruntime (the machine has 2 cores).
+        threads: intra-op threads for batch embedding and index builds (2 cores here).
+        query_threads: threads for embedding and searching one query (1 measured fastest).
         batch_size: texts per embedding batch while indexing.
         approx_threshold: vector count above which an HNSW index replaces exact search.
         candidates: dense and lexical candidates fetched before group fusion.
@@ -41,6 +42,7 @@ class RetrievalSettings:
     var_dir: Path = field(default_factory=lambda: Path(_env("VAR_DIR", str(REPO_ROOT / "var"))))
     backend: str = field(default_factory=lambda: _env("BACKEND", "onnx"))
     threads: int = field(default_factory=lambda: int(_env("THREADS", "2")))
+    query_threads: int = field(default_factory=lambda: int(_env("QUERY_THREADS", "1")))
     batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "64")))
     approx_threshold: int = field(
         default_factory=lambda: int(_env("APPROX_THRESHOLD", str(APPROX_THRESHOLD_DEFAULT)))

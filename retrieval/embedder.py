@@ -71,13 +71,18 @@ class OnnxEmbedder:
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.enable_truncation(MAX_TOKENS)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = settings.threads
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
-        )
         self._batch = settings.batch_size
+        # Two sessions on the same file: batches use `threads`, a single query uses
+        # `query_threads` (one thread answered a query 2x faster on the busy 2-core machine,
+        # docs/benchmarks.md), so indexing and chat traffic do not fight over cores.
+        self._sessions = {
+            name: ort.InferenceSession(
+                str(folder / "model.onnx"),
+                _options(ort, threads),
+                providers=["CPUExecutionProvider"],
+            )
+            for name, threads in (("batch", settings.threads), ("query", settings.query_threads))
+        }
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; batches are formed from length-sorted texts to limit padding."""
@@ -93,26 +98,34 @@ class OnnxEmbedder:
         ids = np.array([e.ids for e in encs], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(["last_hidden_state"], feeds)[0]
+        session = self._sessions["query" if len(texts) == 1 else "batch"]
+        hidden = session.run(["last_hidden_state"], feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
-_cache: dict[tuple[str, int, int], Embedder] = {}
+def _options(ort: object, threads: int) -> object:
+    opts = ort.SessionOptions()  # type: ignore[attr-defined]
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    return opts
+
+
+_cache: dict[tuple[str, int, int, int], Embedder] = {}
 
 
 def load_embedder(settings: RetrievalSettings | None = None) -> Embedder:
     """Return a process-wide embedder for the configured backend (loaded once).
 
     Args:
-        settings: `backend` ("onnx" or "torch"), `threads` and `batch_size` are used.
+        settings: `backend` ("onnx" or "torch"), `threads`, `query_threads`, `batch_size`.
 
     Returns:
         A ready embedder; the first call loads the model (about 1-3 s).
     """
     settings = settings or RetrievalSettings()
-    key = (settings.backend, settings.threads, settings.batch_size)
+    key = (settings.backend, settings.threads, settings.query_threads, settings.batch_size)
     if key not in _cache:
         if settings.backend not in ("onnx", "torch"):
             raise ValueError(f"unknown embedding backend {settings.backend!r}: use onnx or torch")

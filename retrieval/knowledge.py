@@ -50,8 +50,8 @@ class KnowledgeIndex:
         self.weights = weights or FusionWeights()
         self.kind = kind or "flat"
         self.chunks: dict[int, Chunk] = {}
-        self.bodies = VectorIndex(embedder.dim, self.kind)
-        self.keys = VectorIndex(embedder.dim, self.kind)
+        self.bodies = VectorIndex(embedder.dim, self.kind, self.settings.threads)
+        self.keys = VectorIndex(embedder.dim, self.kind, self.settings.threads)
         self.bm25 = BM25Index()
 
     def __len__(self) -> int:
@@ -109,7 +109,7 @@ class KnowledgeIndex:
         for name in ("bodies", "keys"):
             old: VectorIndex = getattr(self, name)
             ids = old.ids()
-            new = VectorIndex(old.dim, wanted)
+            new = VectorIndex(old.dim, wanted, self.settings.threads)
             new.add(ids, old.vectors(ids))
             setattr(self, name, new)
         self.kind = wanted
@@ -196,8 +196,9 @@ class KnowledgeIndex:
             raise StaleIndexError("the index does not match the chunk rows in the store")
         obj = cls(embedder, settings, weights, kind=manifest["kind"])
         try:
-            obj.bodies = VectorIndex.load(folder / "bodies.faiss", obj.kind)
-            obj.keys = VectorIndex.load(folder / "keys.faiss", obj.kind)
+            threads = obj.settings.threads
+            obj.bodies = VectorIndex.load(folder / "bodies.faiss", obj.kind, threads)
+            obj.keys = VectorIndex.load(folder / "keys.faiss", obj.kind, threads)
         except (FileNotFoundError, RuntimeError) as exc:
             raise StaleIndexError(str(exc)) from exc
         obj.chunks = dict(chunks)

@@ -14,6 +14,10 @@ import numpy as np
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+# One query is answered fastest on one thread: OpenMP's hand-off costs more than it saves,
+# and on a busy 2-core machine a 2-thread flat search measured 71 ms vs 1.3 ms (10k vectors,
+# docs/benchmarks.md). Batches and index builds use `threads`.
+SINGLE_QUERY_THREADS = 1
 
 
 class VectorIndex:
@@ -25,11 +29,12 @@ class VectorIndex:
             vectors because HNSW cannot delete in place).
     """
 
-    def __init__(self, dim: int, kind: str = "flat") -> None:
+    def __init__(self, dim: int, kind: str = "flat", threads: int = 2) -> None:
         if kind not in ("flat", "hnsw"):
             raise ValueError(f"unknown index kind {kind!r}: use flat or hnsw")
         self.dim = dim
         self.kind = kind
+        self.threads = threads
         self._index = faiss.IndexIDMap2(self._base())
 
     def _base(self) -> faiss.Index:
@@ -53,6 +58,7 @@ class VectorIndex:
         if len(ids) == 0:
             return
         self.remove(ids)
+        faiss.omp_set_num_threads(self.threads)
         self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
 
     def remove(self, ids: np.ndarray) -> int:
@@ -66,6 +72,7 @@ class VectorIndex:
         keep = np.setdiff1d(self.ids(), present)
         vectors = self.vectors(keep)
         self._index = faiss.IndexIDMap2(self._base())
+        faiss.omp_set_num_threads(self.threads)
         if len(keep):
             self._index.add_with_ids(vectors, keep)
         return len(present)
@@ -83,6 +90,7 @@ class VectorIndex:
         if len(self) == 0:
             n = len(queries)
             return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
+        faiss.omp_set_num_threads(SINGLE_QUERY_THREADS if len(queries) < 4 else self.threads)
         return self._index.search(queries, k)
 
     def save(self, path: Path) -> None:
@@ -92,7 +100,7 @@ class VectorIndex:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path, kind: str) -> VectorIndex:
+    def load(cls, path: Path, kind: str, threads: int = 2) -> VectorIndex:
         """Read an index written by `save`; raises FileNotFoundError when absent."""
         if not path.exists():
             raise FileNotFoundError(f"no vector index at {path}")
@@ -100,6 +108,7 @@ class VectorIndex:
         obj._index = faiss.read_index(str(path))
         obj.dim = obj._index.d
         obj.kind = kind
+        obj.threads = threads
         return obj
 
 
