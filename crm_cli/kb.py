@@ -80,13 +80,19 @@ def search(
     k: int = typer.Option(5, min=1, max=50, help="How many sources to list."),
 ) -> None:
     """Search the knowledge base and print the cited answer and sources."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from retrieval.service import QueryError, get_service
     from retrieval.types import Audience
 
     if audience not in {a.value for a in Audience}:
         _err("error: --audience must be public or internal")
         raise typer.Exit(code=2)
-    service = get_service()
+    try:
+        service = get_service()
+    except SQLAlchemyError as exc:
+        _err(f"error: the CRM store is not ready ({type(exc).__name__}); run `crm db upgrade`")
+        raise typer.Exit(code=2) from None
     try:
         hits = service.search(query, k=k, audience=audience)
     except QueryError as exc:
