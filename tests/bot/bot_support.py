@@ -50,14 +50,12 @@ def customer_identity() -> dict:
     return identity(DEMO_CREDENTIALS.customer_email, channel="web")
 
 
-def entity(text: str, name: str, value: str | None = None) -> dict[str, Any]:
-    """An extracted entity as Rasa reports it, located in `text`."""
-    raw = value if value is not None and value in text else None
-    start = text.lower().find((raw or value or "").lower())
+def entity(text: str, name: str, value: str) -> dict[str, Any]:
+    """An extracted entity as Rasa reports it, located in `text` when it occurs there."""
+    start = text.lower().find(value.lower())
     if start < 0:
         return {"entity": name, "value": value}
-    found = text[start : start + len(raw or value or "")]
-    return {"entity": name, "value": value or found, "start": start, "end": start + len(found)}
+    return {"entity": name, "value": value, "start": start, "end": start + len(value)}
 
 
 def make_tracker(
