@@ -42,10 +42,12 @@ def database_url() -> str:
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    # The sqlite3 module's own transaction handling breaks SAVEPOINT and transactional DDL;
-    # turn it off and let SQLAlchemy emit BEGIN itself (SQLAlchemy's documented recipe).
-    dbapi_conn.isolation_level = None
     # WAL lets readers run while one writer writes; FKs are off by default in SQLite.
+    # The driver's implicit transactions are kept on purpose: it begins only at the first
+    # write, so a session that reads and then writes takes the write lock with a fresh
+    # snapshot and waits its turn (busy_timeout). An explicit BEGIN at the first read would
+    # make it fail at once when another process committed in between (WAL snapshots cannot
+    # be upgraded), and BEGIN IMMEDIATE would make every reading session block writers.
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -63,7 +65,6 @@ def _create_engine(url: str) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         )
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     # pre_ping: a pooled connection killed by the server (restart, idle timeout) is replaced.
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

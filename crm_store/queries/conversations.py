@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crm_store.errors import InvalidInputError, NotFoundError
@@ -29,8 +30,7 @@ def get_or_create_conversation(
 ) -> Conversation:
     """The conversation for (channel, external_id), created on first use.
 
-    Safe under concurrency: a racing insert of the same key is caught and the winner's row
-    is returned.
+    Safe under concurrency: when two requests race, both get the one row that won.
     """
     channel = _enum(Channel, channel, "channel")
     if not external_id or len(external_id) > 200:
@@ -41,15 +41,15 @@ def get_or_create_conversation(
     found = session.scalars(stmt).first()
     if found is not None:
         return found
-    conversation = Conversation(
-        channel=channel, external_id=external_id, user_id=user_id, contact_id=contact_id
+    # INSERT ... ON CONFLICT DO NOTHING: two racing first turns create one row, and no
+    # savepoint is needed (SQLite's driver would commit a leading savepoint on release).
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.execute(
+        insert(Conversation)
+        .values(channel=channel, external_id=external_id, user_id=user_id, contact_id=contact_id)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
     )
-    try:
-        with session.begin_nested():
-            session.add(conversation)
-    except IntegrityError:
-        return session.scalars(stmt).one()
-    return conversation
+    return session.scalars(stmt).one()
 
 
 def append_message(

@@ -86,3 +86,32 @@ def test_postgres_pool_survives_killed_connections(db_url: str, db_kind: str) ->
         admin.execute("select pg_terminate_backend(%s)", (pid,))
     with db.session_scope(db_url) as session:  # the pooled, dead connection is replaced
         assert session.execute(text("select pg_backend_pid()")).scalar() != pid
+
+
+def test_concurrent_read_then_write_transactions_both_succeed(db_url: str) -> None:
+    """Two writers that each read first (as the API and the action server do) must not fail."""
+    import contextlib
+    import threading
+
+    errors: list[BaseException] = []
+    both_read = threading.Barrier(2, timeout=1)
+
+    def work(name: str, pause: float) -> None:
+        try:
+            with db.session_scope(db_url) as session:
+                session.scalars(select(Team)).all()
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_read.wait()  # broken when SQLite already serialised us: fine
+                threading.Event().wait(pause)
+                session.add(Team(name=name))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n, p)) for n, p in (("a", 0.2), ("b", 0.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with db.session_scope(db_url) as session:
+        assert sorted(session.scalars(select(Team.name))) == ["a", "b"]
