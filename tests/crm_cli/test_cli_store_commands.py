@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -18,11 +19,11 @@ runner = CliRunner()
 DATASETS = Path("/work/shared/datasets")
 
 
-def _crm(*args: str):  # noqa: ANN202 - click's Result
+def _crm(*args: str) -> Result:
     return runner.invoke(app, list(args))
 
 
-def _one_line_error(result, text: str) -> None:  # noqa: ANN001
+def _one_line_error(result: Result, text: str) -> None:
     assert result.exit_code != 0
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output

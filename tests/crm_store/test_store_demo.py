@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from store_helpers import scope_of
 
@@ -31,7 +31,7 @@ TODAY = date(2026, 6, 15)
 
 
 def _snapshot(session: Session) -> dict[str, list[tuple]]:
-    def rows(stmt) -> list[tuple]:  # noqa: ANN001
+    def rows(stmt: Select) -> list[tuple]:
         return [tuple(r) for r in session.execute(stmt)]
 
     return {

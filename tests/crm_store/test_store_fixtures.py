@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from crm_store.db import session_scope
@@ -33,7 +33,7 @@ def test_seeded_session_sees_the_demo_company(seeded_session: Session, db_url: s
         assert other.scalar(select(func.count(Account.id))) >= 60
 
 
-def test_backend_matches_parameter(db_kind: str, engine) -> None:  # noqa: ANN001
+def test_backend_matches_parameter(db_kind: str, engine: Engine) -> None:
     assert engine.dialect.name == db_kind
     with engine.connect() as conn:
         assert conn.execute(text("select 1")).scalar() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_store.importers import ImportFormatError
+from crm_store.importers import ImportFormatError, ImportReport
 from crm_store.importers.retail import import_retail
 from crm_store.importers.telco import import_telco
 from crm_store.models import (
@@ -142,7 +143,9 @@ def test_retail_reimport_updates_without_duplicates(session: Session) -> None:
 
 
 @pytest.mark.parametrize("importer", [import_telco, import_retail])
-def test_bad_files_are_refused(session: Session, tmp_path: Path, importer) -> None:  # noqa: ANN001
+def test_bad_files_are_refused(
+    session: Session, tmp_path: Path, importer: Callable[..., ImportReport]
+) -> None:
     with pytest.raises(ImportFormatError, match="file not found"):
         importer(session, tmp_path / "missing.csv")
     wrong = tmp_path / "wrong.csv"

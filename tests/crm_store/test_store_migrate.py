@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -31,7 +34,9 @@ def test_every_model_table_exists(engine: Engine) -> None:
     assert "alembic_version" in tables
 
 
-def test_upgrade_works_from_another_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_upgrade_works_from_another_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"
     migrate.upgrade(url)
