@@ -79,15 +79,29 @@ def check_schema(session: Session, features: Sequence[str]) -> None:
         )
 
 
+# Column separator inside the packed text (ASCII unit separator: never in CRM values).
+_SEP = "\x1f"
+_CATEGORY_COLUMNS = tuple(
+    c for c in TYPED_COLUMNS if c not in ("tenure_months", "monthly_charges", "total_charges")
+)
+
+
 def _select_sql(dialect: str, where: str) -> str:
-    """Raw SELECT of the subscription columns; `services` comes back as JSON text."""
-    real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
-    typed = [
-        f"CAST({c} AS {real})" if c in ("monthly_charges", "total_charges") else c
-        for c in TYPED_COLUMNS
-    ]
-    services = "CAST(services AS TEXT)"
-    return f"SELECT account_id, {', '.join(typed)}, {services} FROM subscriptions{where}"
+    """Raw SELECT returning id, three numbers and ONE packed text per subscription.
+
+    The packed text joins every categorical column and the `services` JSON. Customers share
+    few such combinations, so Python decodes each distinct one once, and the driver moves 5
+    values per row instead of 15 (fetching dominates batch scoring on SQLite).
+    """
+    pg = dialect == "postgresql"
+    real = "DOUBLE PRECISION" if pg else "REAL"
+    sep = "chr(31)" if pg else "char(31)"
+    parts = [f"COALESCE(CAST({c} AS TEXT), '')" for c in (*_CATEGORY_COLUMNS, "services")]
+    packed = f" || {sep} || ".join(parts)
+    return (
+        f"SELECT account_id, tenure_months, CAST(monthly_charges AS {real}), "
+        f"CAST(total_charges AS {real}), {packed} FROM subscriptions{where}"
+    )
 
 
 def subscription_frame(session: Session, account_ids: Iterable[int] | None = None) -> pd.DataFrame:
@@ -97,56 +111,65 @@ def subscription_frame(session: Session, account_ids: Iterable[int] | None = Non
         SchemaMismatchError: a subscription lacks a service value the model needs.
     """
     connection = session.connection()
-    dialect = connection.dialect.name
     where = ""
     if account_ids is not None:
         ids = [int(i) for i in account_ids]
         where = (
             " WHERE account_id IN (" + ", ".join(str(i) for i in ids) + ")" if ids else " WHERE 1=0"
         )
-    # Plain DBAPI cursor: tuples, not Row objects (pandas builds frames from them 3x faster).
+    # Plain DBAPI cursor: tuples, not Row objects.
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(_select_sql(dialect, where))
+        cursor.execute(_select_sql(connection.dialect.name, where))
         records = cursor.fetchall()
     finally:
         cursor.close()
-    names = ["account_id", *TYPED_COLUMNS.values(), "services"]
-    columns = list(zip(*records, strict=True)) if records else [()] * len(names)
-    frame = pd.DataFrame(
-        {name: pd.Series(values, dtype=object) for name, values in zip(names, columns, strict=True)}
-    ).set_index("account_id")
-    frame = frame.join(_services(frame.pop("services")))
-    for column in _FLAG_COLUMNS:
-        frame[column] = _flags(frame[column])
-    for column in telco.NUMERIC:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    raw = pd.DataFrame(records, columns=["account_id", "tenure", "monthly", "total", "packed"])
+    frame = _unpack(raw["packed"]).set_axis(raw["account_id"].to_numpy())
+    frame.index.name = "account_id"
+    for column, source in (
+        ("tenure", "tenure"),
+        ("MonthlyCharges", "monthly"),
+        ("TotalCharges", "total"),
+    ):
+        frame[column] = pd.to_numeric(raw[source], errors="coerce").astype(float).to_numpy()
     return frame
 
 
-def _services(texts: pd.Series) -> pd.DataFrame:
-    """Unpack `services` JSON into Telco columns, parsing each distinct text once.
-
-    Customers share few service combinations, so this is a handful of json.loads calls
-    rather than one per row.
+def _unpack(packed: pd.Series) -> pd.DataFrame:
+    """Decode packed texts into Telco columns, each distinct text once.
 
     Raises:
         SchemaMismatchError: a subscription lacks a service the churn model reads.
     """
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    parsed = [_service_values(json.loads(u) if u else {}) for u in uniques]
-    frame = pd.DataFrame(index=texts.index)
-    for j, column in enumerate(SERVICE_COLUMNS):
-        table = np.array([p[j] for p in parsed] + [None], dtype=object)
-        frame[column] = table[codes]
+    codes, uniques = pd.factorize(packed, use_na_sentinel=True)
+    decoded = [_decode(str(u)) for u in uniques]
+    names = [TYPED_COLUMNS[c] for c in _CATEGORY_COLUMNS] + list(SERVICE_COLUMNS)
+    frame = pd.DataFrame(index=packed.index)
+    for j, name in enumerate(names):
+        frame[name] = np.array([d[j] for d in decoded] + [None], dtype=object)[codes]
     for column in SERVICE_COLUMNS:
         missing = frame[column].isna()
         if missing.any():
             raise SchemaMismatchError(
                 f"subscription 'services' lacks key {column!r} the churn model reads "
-                f"({int(missing.sum())} row(s), e.g. account {frame.index[missing][0]})"
+                f"({int(missing.sum())} row(s))"
             )
     return frame
+
+
+def _decode(text: str) -> list[str | None]:
+    fields = text.split(_SEP)
+    values: list[str | None] = []
+    for column, value in zip(_CATEGORY_COLUMNS, fields, strict=False):
+        name = TYPED_COLUMNS[column]
+        if name in _FLAG_COLUMNS:
+            # SQLite stores booleans as 1/0, PostgreSQL casts them to true/false.
+            values.append({"1": "Yes", "true": "Yes", "0": "No", "false": "No"}.get(value))
+        else:
+            values.append(value or None)
+    services = json.loads(fields[-1]) if fields[-1] else {}
+    return values + _service_values(services if isinstance(services, dict) else {})
 
 
 def _service_values(services: dict[str, Any]) -> list[str | None]:
@@ -158,14 +181,6 @@ def _service_values(services: dict[str, Any]) -> list[str | None]:
             value = "Yes" if value else "No"
         out.append(None if value is None else str(value))
     return out
-
-
-def _flags(values: pd.Series) -> pd.Series:
-    """Booleans (SQLite gives 1/0, PostgreSQL True/False) -> 'Yes'/'No'; NULL stays None."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = [("Yes" if bool(u) else "No") for u in uniques]
-    table = np.array([*labels, None], dtype=object)
-    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def reasons_json(
