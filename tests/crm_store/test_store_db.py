@@ -75,9 +75,8 @@ def test_foreign_keys_are_enforced(session: Session) -> None:
         session.flush()
 
 
-def test_postgres_pool_survives_killed_connections(db_url: str, db_kind: str) -> None:
-    if db_kind != "postgresql":
-        pytest.skip("connection killing is a PostgreSQL server feature")
+@pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)  # a server feature
+def test_postgres_pool_survives_killed_connections(db_url: str) -> None:
     engine = db.get_engine(db_url)
     with engine.connect() as conn:
         pid = conn.execute(text("select pg_backend_pid()")).scalar()
