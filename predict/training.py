@@ -182,7 +182,8 @@ def _train_segments(data, rows, step: Step, root) -> registry.Manifest:
     step("save")
     card = registry.model_card(
         manifest,
-        "RFM segments with a playbook each; k chosen by the best silhouette score.",
+        "RFM segments with a playbook each; k chosen by the best silhouette score.\n\n"
+        + "\n".join(f"- **{n}:** {segments.playbook(n)}" for n in model.names),
         ["Names come from prototype centres, so they stay stable when retrained."],
     )
     state = {
