@@ -52,7 +52,7 @@ def _steps(title: str) -> Iterator[Callable[[str], None]]:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}")
+    err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
     raise typer.Exit(code=2)
 
 

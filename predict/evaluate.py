@@ -8,6 +8,7 @@ from typing import Any
 
 from predict import baseline, telco
 from predict.churn import ChurnModel
+from predict.errors import InputDataError
 from predict.metrics import binary_metrics
 
 Step = Callable[[str], None]
@@ -45,7 +46,17 @@ def evaluate_churn(train: str | Path, test: str | Path, step: Step = _noop) -> d
             file and column.
     """
     step("read training data")
-    train_rows = telco.clean(telco.read_csv(train), require_target=True)
+    train_rows = _read(train)
     step("read test data")
-    test_rows = telco.clean(telco.read_csv(test), require_target=True)
+    test_rows = _read(test)
     return evaluate_churn_frames(train_rows, test_rows, step)
+
+
+def _read(path: str | Path):
+    """Read and clean one labelled Telco file; errors name the file as well as the column."""
+    try:
+        return telco.clean(telco.read_csv(path), require_target=True)
+    except InputDataError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise InputDataError(f"{path}: {exc}", exc.column) from exc

@@ -40,7 +40,20 @@ def test_evaluate_names_the_missing_column(tmp_path: Path, telco_raw: pd.DataFra
         app, ["predict", "evaluate", "churn", "--train", str(train), "--test", str(test)]
     )
     assert result.exit_code == 2
-    assert "Contract" in result.stderr and "Traceback" not in result.output
+    assert "Contract" in result.stderr and "test.csv" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_scores_unknown_categories(tmp_path: Path, telco_raw: pd.DataFrame) -> None:
+    train, test = _files(tmp_path, telco_raw)
+    frame = pd.read_csv(test, dtype=str, keep_default_na=False)
+    frame.loc[frame.index[:5], "PaymentMethod"] = "Crypto"
+    frame.to_csv(test, index=False)
+    result = runner.invoke(
+        app, ["predict", "evaluate", "churn", "--train", str(train), "--test", str(test)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["n_test"] == 150
 
 
 def test_evaluate_empty_file(tmp_path: Path, telco_raw: pd.DataFrame) -> None:
