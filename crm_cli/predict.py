@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from predict import MODEL_NAMES
@@ -52,7 +53,8 @@ def _steps(title: str) -> Iterator[Callable[[str], None]]:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
+    # The message is data, not markup: "[...]" in it must print as is.
+    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 
