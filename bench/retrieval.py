@@ -64,13 +64,28 @@ def generated_text(rng: random.Random, chars: int) -> str:
     return " ".join(words)
 
 
-def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+def _unit(rng: np.random.Generator, n: int, base: np.ndarray | None = None) -> np.ndarray:
+    """n unit vectors: random, or real MiniLM vectors plus noise (cosine ~0.8 to their seed).
+
+    Uniform random vectors have no neighbourhood structure, which makes every approximate
+    index look bad; perturbed real embeddings cluster like a real knowledge base does.
+    """
     x = rng.standard_normal((n, DIM)).astype(np.float32)
+    if base is not None:
+        x = base[rng.integers(0, len(base), n)] + 0.038 * x
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def filled_index(n: int, kind: str, settings: RetrievalSettings) -> KnowledgeIndex:
-    """A KnowledgeIndex with n chunks (random vectors, light placeholder texts)."""
+def real_vectors(settings: RetrievalSettings) -> np.ndarray | None:
+    """MiniLM vectors cached by `crm retrieval calibrate` (StackFAQ + CLINC texts), if any."""
+    caches = sorted((settings.var_dir / "retrieval").glob("calibration-cache-*.npz"))
+    return np.load(caches[-1])["vectors"] if caches else None
+
+
+def filled_index(
+    n: int, kind: str, settings: RetrievalSettings, base: np.ndarray | None
+) -> KnowledgeIndex:
+    """A KnowledgeIndex with n chunks (synthetic vectors, light placeholder texts)."""
     rng = np.random.default_rng(0)
     kb = KnowledgeIndex(load_embedder(settings), settings, kind=kind)
     ids = np.arange(1, n + 1, dtype=np.int64)
@@ -79,8 +94,8 @@ def filled_index(n: int, kind: str, settings: RetrievalSettings) -> KnowledgeInd
     step = 20_000
     for start in range(0, n, step):
         part = ids[start : start + step]
-        kb.bodies.add(part, _unit(rng, len(part)))
-        kb.keys.add(part * KEY_SLOTS, _unit(rng, len(part)))
+        kb.bodies.add(part, _unit(rng, len(part), base))
+        kb.keys.add(part * KEY_SLOTS, _unit(rng, len(part), base))
     kb.chunks = {
         int(i): Chunk(
             source=f"gen/{i // 5}",
@@ -95,17 +110,18 @@ def filled_index(n: int, kind: str, settings: RetrievalSettings) -> KnowledgeInd
     return kb
 
 
-def latency(sizes: list[int], kinds: list[str], n_queries: int) -> None:
+def latency(sizes: list[int], kinds: list[str], n_queries: int, random_vectors: bool) -> None:
     """p50/p95 per single query (embedding included) for each index size and kind."""
     settings = RetrievalSettings()
     embedder = load_embedder(settings)
     embedder.encode(["warm-up"])
     queries = [QUERIES[i % len(QUERIES)] + f" {i}" for i in range(n_queries)]
+    base = None if random_vectors else real_vectors(settings)
     for n in sizes:
         tops: dict[str, list[list[str]]] = {}
         for kind in kinds:
             start = time.perf_counter()
-            kb = filled_index(n, kind, settings)
+            kb = filled_index(n, kind, settings, base)
             build = time.perf_counter() - start
             secs, embed_secs, tops[kind] = [], [], []
             for q in queries:
@@ -125,6 +141,7 @@ def latency(sizes: list[int], kinds: list[str], n_queries: int) -> None:
                 "p95_ms": _ms(secs, 95),
                 "embed_p50_ms": _ms(embed_secs, 50),
                 "backend": settings.backend,
+                "vectors": "random" if base is None else "perturbed-real",
             }
             if kind != "flat" and "flat" in tops:
                 row["top5_overlap_with_flat"] = round(
@@ -231,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     lat.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
     lat.add_argument("--kinds", nargs="+", default=["flat", "hnsw"])
     lat.add_argument("--queries", type=int, default=200)
+    lat.add_argument("--random-vectors", action="store_true", help="uniform random vectors")
     thr = sub.add_parser("throughput")
     thr.add_argument("--chunks", type=int, default=1000)
     thr.add_argument("--chars", type=int, default=RetrievalSettings().chunk_chars)
@@ -239,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("reference")
     args = parser.parse_args(argv)
     if args.part == "latency":
-        latency(args.sizes, args.kinds, args.queries)
+        latency(args.sizes, args.kinds, args.queries, args.random_vectors)
     elif args.part == "throughput":
         throughput(args.chunks, args.chars)
     elif args.part == "equality":

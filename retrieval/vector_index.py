@@ -11,8 +11,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
 # One query is answered fastest on one thread: OpenMP's hand-off costs more than it saves,
 # and on a busy 2-core machine a 2-thread flat search measured 71 ms vs 1.3 ms (10k vectors,
