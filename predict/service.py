@@ -8,8 +8,10 @@ the registry on first use and reloaded when a newer version is registered.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -272,17 +274,37 @@ class BatchReport:
     seconds: float
 
 
+def _score_churn_chunk(state: dict[str, Any], raw: pd.DataFrame) -> tuple[list, list, list, list]:
+    """Clean, score and explain one chunk; runs in a worker process when workers > 1.
+
+    Returns:
+        Account ids, probabilities, risk labels and reasons JSON, aligned.
+    """
+    model = ChurnModel.from_state(state)
+    part = telco.clean(raw)
+    log_odds, contributions = model.explain(part)
+    probability = 1.0 / (1.0 + np.exp(-log_odds))
+    labels = np.where(
+        probability >= HIGH_RISK, "high", np.where(probability >= MEDIUM_RISK, "medium", "low")
+    )
+    reasons = store.reasons_json(contributions, telco.FEATURES)
+    return part.index.tolist(), np.round(probability, 6).tolist(), labels.tolist(), reasons
+
+
 def batch_score_churn(
     session: Session,
     *,
     root: Path | None = None,
-    chunk_size: int = 250_000,
+    chunk_size: int = 125_000,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchReport:
     """Score every subscription and append `PredictionScore` rows (kind "churn").
 
     Each row stores the probability, the risk label, the model version and the top three
     raising and lowering reasons. Refuses to run when the store does not match the model.
+    With `workers > 1`, chunks are scored in forked worker processes while this process
+    writes finished chunks; reads and writes stay in the caller's session and transaction.
 
     Returns:
         How many accounts were scored, with which model version, in how many seconds.
@@ -294,32 +316,36 @@ def batch_score_churn(
     # Without tenure or monthly charges there is nothing to score; skip and count them.
     complete = raw["tenure"].notna() & raw["MonthlyCharges"].notna()
     skipped = int((~complete).sum())
-    raw = raw[complete]
-    total = len(raw)
-    for start in range(0, total, chunk_size):
-        part = telco.clean(raw.iloc[start : start + chunk_size])
-        log_odds, contributions = model.explain(part)
-        probability = 1.0 / (1.0 + np.exp(-log_odds))
-        labels = np.where(
-            probability >= HIGH_RISK, "high", np.where(probability >= MEDIUM_RISK, "medium", "low")
+    raw = raw[complete] if skipped else raw
+    total, state = len(raw), model.to_state()
+    chunks = [raw.iloc[i : i + chunk_size] for i in range(0, total, chunk_size)]
+    done = 0
+    for ids, probability, labels, reasons in _map_chunks(state, chunks, workers):
+        version = [manifest.version] * len(ids)
+        kind = ["churn"] * len(ids)
+        store.write_scores(
+            session, list(zip(ids, kind, probability, labels, version, reasons, strict=True))
         )
-        reasons = store.reasons_json(contributions, telco.FEATURES)
-        rows = list(
-            zip(
-                part.index.tolist(),
-                ["churn"] * len(part),
-                np.round(probability, 6).tolist(),
-                labels.tolist(),
-                [manifest.version] * len(part),
-                reasons,
-                strict=True,
-            )
-        )
-        store.write_scores(session, rows)
+        done += len(ids)
         if progress:
-            progress(min(start + chunk_size, total), total)
+            progress(done, total)
     seconds = round(time.perf_counter() - started, 2)
     return BatchReport("churn", manifest.version, total, skipped, seconds)
+
+
+def _map_chunks(state: dict[str, Any], chunks: list[pd.DataFrame], workers: int):
+    """Yield scored chunks in order, from this process or from a pool of forked workers."""
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield _score_churn_chunk(state, chunk)
+        return
+    # fork: workers inherit the imported modules, so start-up costs milliseconds; they never
+    # touch the database connection, which stays with this process.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_score_churn_chunk, state, chunk) for chunk in chunks]
+        for future in futures:
+            yield future.result()
 
 
 def _propensity_model(state: dict[str, Any]) -> propensity.PropensityModel:

@@ -270,3 +270,18 @@ def test_batch_propensity_and_segments(session: Session, order_models_root: Path
             assert row.score is None and row.label and {r["feature"] for r in reasons} == {
                 "recency_days", "frequency", "monetary"
             }  # fmt: skip
+
+
+def test_batch_workers_give_the_same_scores(
+    session: Session, telco_raw: pd.DataFrame, trained_root: Path
+) -> None:
+    for i in range(9, 14):
+        _account(session, telco_raw, i)
+    one = service.batch_score_churn(session, root=trained_root, chunk_size=2)
+    two = service.batch_score_churn(session, root=trained_root, chunk_size=2, workers=2)
+    assert one.scored == two.scored == 5
+    rows = session.scalars(select(PredictionScore).order_by(PredictionScore.id)).all()
+    first, second = rows[:5], rows[5:]
+    assert [(r.account_id, r.score, r.label, r.reasons) for r in first] == [
+        (r.account_id, r.score, r.label, r.reasons) for r in second
+    ]
