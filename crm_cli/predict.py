@@ -134,6 +134,9 @@ def evaluate_cmd(
 def score(
     name: Annotated[str, typer.Argument(help="churn, propensity or segments.")],
     database_url: UrlOption = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Churn: scoring processes (cores to use).")
+    ] = 1,
 ) -> None:
     """Score every account and write PredictionScore rows with the model version."""
     from crm_store import db
@@ -147,6 +150,7 @@ def score(
             if name == "churn":
                 report = service.batch_score_churn(
                     session,
+                    workers=workers,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             elif name == "propensity":
