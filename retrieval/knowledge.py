@@ -82,9 +82,12 @@ class KnowledgeIndex:
             for j, text in enumerate(c.keys()[:KEY_SLOTS]):
                 key_ids.append(c.id * KEY_SLOTS + j)
                 key_texts.append(text)
-        vectors = self.embedder.encode([c.body() for c in batch] + key_texts)
+        # Windows of one section share their title/heading key: embed each distinct text once.
+        unique = list(dict.fromkeys(key_texts))
+        vectors = self.embedder.encode([c.body() for c in batch] + unique)
         self.bodies.add(ids, vectors[: len(batch)])
-        self.keys.add(np.array(key_ids, dtype=np.int64), vectors[len(batch) :])
+        row = {text: len(batch) + n for n, text in enumerate(unique)}
+        self.keys.add(np.array(key_ids, dtype=np.int64), vectors[[row[t] for t in key_texts]])
         for c in batch:
             self.chunks[int(c.id)] = c
             self.bm25.add(int(c.id), c.body())

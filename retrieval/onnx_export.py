@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def export_onnx(settings: RetrievalSettings | None = None) -> Path:
 
 def _export_graph(source: Path, out: Path) -> None:
     # Heavy imports stay here: a process that only queries never needs torch.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never call the hub
     import torch
     from transformers import AutoModel
 
