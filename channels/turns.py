@@ -75,12 +75,12 @@ async def run_turn(
             422, f"text is too long: at most {settings.max_text_chars} characters"
         )
     text = turn.text.strip()
-    conversation_id = await run_in_threadpool(
+    conversation_id, sender_key = await run_in_threadpool(
         _store_user_message, settings.database_url, speaker, turn.session_id, text
     )
     try:
         messages = await rasa.send_turn(
-            sender=f"{speaker.channel}-{conversation_id}",
+            sender=f"{speaker.channel}-{sender_key}",
             text=text,
             identity=speaker.identity(conversation_id),
         )
@@ -90,8 +90,10 @@ async def run_turn(
     return ChatResponse(session_id=turn.session_id, messages=messages)
 
 
-def _store_user_message(url: str | None, speaker: Speaker, session_id: str, text: str) -> int:
-    """Commit the user's message; returns the conversation id."""
+def _store_user_message(
+    url: str | None, speaker: Speaker, session_id: str, text: str
+) -> tuple[int, str]:
+    """Commit the user's message; returns the conversation id and its Rasa sender key."""
     with session_scope(url) as session:
         conversation = get_or_create_conversation(
             session=session,
@@ -102,7 +104,7 @@ def _store_user_message(url: str | None, speaker: Speaker, session_id: str, text
         append_message(
             session=session, conversation_id=conversation.id, sender=MessageSender.user, text=text
         )
-        return conversation.id
+        return conversation.id, conversation.rasa_sender_id
 
 
 def _store_bot_messages(url: str | None, conversation_id: int, messages: list[BotMessage]) -> None:

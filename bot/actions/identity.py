@@ -69,7 +69,7 @@ def scope_from_tracker(tracker: Tracker) -> Scope:
 def conversation_ref(tracker: Tracker) -> tuple[int | None, str, str]:
     """The CRM conversation id (if the channel sent one), the channel and the sender id.
 
-    The sender id is `"<channel>-<conversation id>"` as the channels send it; it is the
+    The sender id is `"<channel>-<random conversation key>"` as the channels send it; it is the
     fallback key for `get_or_create_conversation` when `conversation_id` is missing.
     """
     crm = crm_metadata(tracker)

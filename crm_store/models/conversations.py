@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
     from crm_store.models.people import User
 
 
+def new_sender_id() -> str:
+    """A fresh, unguessable conversation key for Rasa."""
+    return uuid.uuid4().hex
+
+
 class Conversation(Base):
     """One chat session on one channel; `external_id` is the channel's own id."""
 
@@ -28,6 +34,9 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     external_id: Mapped[str] = mapped_column(String(200))
+    # Rasa's tracker key. Random rather than derived from `id`: ids restart after a restore or
+    # in another database, and a reused key would hand one customer another's dialogue state.
+    rasa_sender_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_sender_id)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     status: Mapped[ConversationStatus] = mapped_column(

@@ -1,0 +1,159 @@
+"""End to end: a customer and a sales rep hold real conversations through API → Rasa → actions.
+
+Each test runs against SQLite and PostgreSQL (the `running` fixture's parameter). Expected
+values are read from the database the stack uses, never written into the test.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from crm_store import Scope, db
+from crm_store.demo import DEMO_CREDENTIALS as CREDS
+from crm_store.models import Conversation, Message, Order, User
+from crm_store.queries.accounts import account_summary, resolve_account
+
+pytestmark = pytest.mark.integration
+
+
+def _session_id() -> str:
+    return f"it-{uuid.uuid4().hex[:12]}"
+
+
+def _say(client: httpx.Client, path: str, session_id: str, text: str, **kw) -> str:
+    response = client.post(path, json={"session_id": session_id, "text": text}, **kw)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["session_id"] == session_id
+    return " ".join(m["text"] for m in body["messages"] if m.get("text"))
+
+
+def _rep_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _transcript(url: str, external_id_suffix: str) -> list[tuple[str, str]]:
+    with db.session_scope(url) as session:
+        conversation = (
+            session.query(Conversation)
+            .filter(Conversation.external_id.like(f"%{external_id_suffix}"))
+            .one()
+        )
+        rows = (
+            session.query(Message)
+            .filter_by(conversation_id=conversation.id)
+            .order_by(Message.id)
+            .all()
+        )
+        return [(m.sender, m.text) for m in rows]
+
+
+def test_customer_order_status_answers_from_the_database(running) -> None:
+    with db.session_scope(running.database_url) as session:
+        order = session.query(Order).filter_by(number=CREDS.customer_order_number).one()
+        status = str(order.status.value if hasattr(order.status, "value") else order.status)
+    sid = _session_id()
+    with running.client() as client:
+        _say(client, "/v1/chat/web", sid, "hi")
+        asked = _say(client, "/v1/chat/web", sid, f"where is my order {order.number}?")
+        assert "email" in asked.lower()
+        answer = _say(client, "/v1/chat/web", sid, CREDS.customer_email)
+    assert order.number in answer
+    assert status in answer.lower()
+    transcript = _transcript(running.database_url, sid)
+    assert ("user", CREDS.customer_email) in transcript
+    assert any(sender == "bot" and status in text.lower() for sender, text in transcript)
+
+
+def test_customer_with_wrong_email_learns_nothing(running) -> None:
+    sid = _session_id()
+    with running.client() as client:
+        _say(client, "/v1/chat/web", sid, f"status of order {CREDS.customer_order_number}")
+        answer = _say(client, "/v1/chat/web", sid, "mallory@evil.example")
+    with db.session_scope(running.database_url) as session:
+        order = session.query(Order).filter_by(number=CREDS.customer_order_number).one()
+        status = str(order.status.value if hasattr(order.status, "value") else order.status)
+    assert status not in answer.lower() or "couldn't" in answer.lower()
+    assert "placed on" not in answer.lower()
+
+
+def test_rep_account_summary_carries_owner_and_open_deals(running) -> None:
+    with db.session_scope(running.database_url) as session:
+        rep = session.query(User).filter_by(email=CREDS.rep_email).one()
+        scope = Scope.for_user(rep)
+        match = resolve_account(session=session, scope=scope, name=CREDS.rep_account_name)[0]
+        summary = account_summary(session=session, scope=scope, account_id=match.account_id)
+        assert summary is not None
+    sid = _session_id()
+    with running.client() as client:
+        answer = _say(
+            client,
+            "/v1/chat/rep",
+            sid,
+            f"give me a summary of {CREDS.rep_account_name}",
+            headers=_rep_headers(CREDS.rep_token),
+        )
+    assert summary.name in answer
+    assert summary.owner_name in answer
+    assert f"{summary.open_deal_count} open deal" in answer
+
+
+def test_rep_cannot_see_another_reps_account_over_chat_or_rest(running) -> None:
+    with db.session_scope(running.database_url) as session:
+        rep = session.query(User).filter_by(email=CREDS.rep_email).one()
+        match = resolve_account(
+            session=session, scope=Scope.for_user(rep), name=CREDS.rep_account_name
+        )[0]
+    sid = _session_id()
+    with running.client() as client:
+        answer = _say(
+            client,
+            "/v1/chat/rep",
+            sid,
+            f"give me a summary of {CREDS.rep_account_name}",
+            headers=_rep_headers(CREDS.other_rep_token),
+        )
+        own = client.get(
+            f"/v1/accounts/{match.account_id}", headers=_rep_headers(CREDS.rep_token)
+        )
+        theirs = client.get(
+            f"/v1/accounts/{match.account_id}", headers=_rep_headers(CREDS.other_rep_token)
+        )
+    assert "owned by" not in answer
+    assert "couldn't find" in answer.lower() or "not" in answer.lower()
+    assert own.status_code == 200
+    assert theirs.status_code == 404
+
+
+def test_unknown_order_gets_a_polite_answer(running) -> None:
+    sid = _session_id()
+    with running.client() as client:
+        _say(client, "/v1/chat/web", sid, "where is my order ORD-999999999?")
+        answer = _say(client, "/v1/chat/web", sid, CREDS.customer_email)
+    assert "couldn't find" in answer.lower() or "could not find" in answer.lower()
+
+
+def test_action_server_down_gives_503_and_keeps_the_message(running) -> None:
+    """Runs last in this module: it stops the action server and starts it again."""
+    actions = next(p for p in running.processes if p.name == "actions")
+    sid = _session_id()
+    actions.stop()
+    try:
+        with running.client() as client:
+            response = client.post(
+                "/v1/chat/rep",
+                json={"session_id": sid, "text": f"summary of {CREDS.rep_account_name}"},
+                headers=_rep_headers(CREDS.rep_token),
+            )
+        assert response.status_code == 503
+        assert "unavailable" in response.json()["detail"].lower()
+        assert any(
+            sender == "user" and CREDS.rep_account_name in text
+            for sender, text in _transcript(running.database_url, sid)
+        )
+    finally:
+        actions.start()
+        actions.wait_ready()
