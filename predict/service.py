@@ -27,7 +27,7 @@ from crm_store.queries.accounts import get_account
 from crm_store.scope import Scope
 from predict import leads, propensity, recommend, registry, segments, sentiment, store, telco
 from predict.churn import ChurnModel
-from predict.errors import NotScorableError
+from predict.errors import ModelNotFoundError, NotScorableError
 from predict.reasons import Reason, telco_reasons
 from predict.training import rules_from_state
 
@@ -188,13 +188,17 @@ def next_best_action(
     """
     if not _visible(session, account_id, scope):
         return None
+    if session.get(Account, account_id) is None:
+        return None
+    # A missing model or missing inputs narrow the advice; they do not stop it.
     try:
         churn = score_account_churn(session, account_id, root=root)
-    except NotScorableError:
+    except (NotScorableError, ModelNotFoundError):
         churn = None
-    if churn is None and session.get(Account, account_id) is None:
-        return None
-    products = recommend_products(session, account_id, root=root, k=3) or []
+    try:
+        products = recommend_products(session, account_id, root=root, k=3) or []
+    except ModelNotFoundError:
+        products = []
     if churn is not None and churn.risk != "low":
         for reason in churn.raising(5):
             action = _action_for(reason)

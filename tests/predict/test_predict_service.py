@@ -285,3 +285,11 @@ def test_batch_workers_give_the_same_scores(
     assert [(r.account_id, r.score, r.label, r.reasons) for r in first] == [
         (r.account_id, r.score, r.label, r.reasons) for r in second
     ]
+
+
+def test_next_best_action_without_models(session: Session, tmp_path: Path) -> None:
+    account = _account(session, None, 30)
+    action = service.next_best_action(session, account.id, root=tmp_path / "empty")
+    assert action.churn is None and action.recommendations == []
+    assert "check-in" in action.action
+    assert service.next_best_action(session, 999_999, root=tmp_path) is None
