@@ -55,16 +55,34 @@ def test_replace_and_remove_touch_only_given_ids(kind: str) -> None:
     np.testing.assert_allclose(index.vectors(np.array([9]))[0], data[9], atol=1e-6)
 
 
-def test_save_and_load_round_trip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_save_and_load_round_trip(tmp_path: Path, kind: str) -> None:
     rng = np.random.default_rng(3)
     data = _unit(rng, 50)
-    index = VectorIndex(32, "flat")
+    index = VectorIndex(32, kind)
     index.add(np.arange(100, 150), data)
+    index.remove(np.array([100]))
     index.save(tmp_path / "v.faiss")
-    loaded = VectorIndex.load(tmp_path / "v.faiss", "flat")
+    loaded = VectorIndex.load(tmp_path / "v.faiss", kind)
+    assert len(loaded) == 49 and 100 not in loaded.ids()
     assert (loaded.search(data[:3], 5)[1] == index.search(data[:3], 5)[1]).all()
     with pytest.raises(FileNotFoundError):
-        VectorIndex.load(tmp_path / "missing.faiss", "flat")
+        VectorIndex.load(tmp_path / "missing.faiss", kind)
+
+
+def test_hnsw_deletes_by_tombstone_and_compacts_late() -> None:
+    rng = np.random.default_rng(4)
+    data = _unit(rng, 100)
+    index = VectorIndex(32, "hnsw")
+    index.add(np.arange(100), data)
+    index.remove(np.arange(10))  # 10 % dead: no rebuild yet
+    assert len(index) == 90 and index._index.ntotal == 100
+    _, ids = index.search(data[:10], 5)
+    assert not np.isin(ids, np.arange(10)).any()
+    index.add(np.array([50]), data[0:1])  # an update is a tombstone plus an add
+    assert index.search(data[0:1], 1)[1][0, 0] == 50
+    index.remove(np.arange(10, 25))  # now over 20 % dead: compacted
+    assert index._index.ntotal == len(index) == 75
 
 
 def test_empty_index_search_returns_no_ids() -> None:
