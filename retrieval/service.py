@@ -18,7 +18,7 @@ from retrieval import store
 from retrieval.calibration import Calibrator, features
 from retrieval.config import RetrievalSettings
 from retrieval.embedder import load_embedder
-from retrieval.knowledge import KnowledgeIndex, StaleIndexError
+from retrieval.knowledge import MANIFEST, KnowledgeIndex, StaleIndexError
 from retrieval.types import Answer, Audience, Hit
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class KnowledgeService:
     def __init__(self, index: KnowledgeIndex, calibrator: Calibrator | None = None) -> None:
         self.index = index
         self.calibrator = calibrator or Calibrator.load()
+        self.stamp: float | None = None  # manifest mtime this index was loaded from
         self._lock = threading.Lock()  # FAISS search is thread-safe; updates are not
 
     def search(self, query: str, k: int = 5, audience: str = "public") -> list[Hit]:
@@ -124,14 +125,27 @@ _service_lock = threading.Lock()
 def get_service(
     url: str | None = None, settings: RetrievalSettings | None = None
 ) -> KnowledgeService:
-    """The process-wide service, loaded on first use from `CRM_DATABASE_URL` and var/."""
+    """The process-wide service, loaded on first use from `CRM_DATABASE_URL` and var/.
+
+    When `crm kb index` (another process) rewrites the index manifest, the next call
+    reloads, so a running bot picks up new articles without a restart.
+    """
     global _service
+    settings = settings or RetrievalSettings()
     with _service_lock:
-        if _service is None:
-            settings = settings or RetrievalSettings()
+        stamp = _manifest_stamp(settings)
+        if _service is None or (stamp is not None and stamp != _service.stamp):
             with db.session_scope(url) as session:
                 _service = KnowledgeService(open_index(session, settings))
+            _service.stamp = _manifest_stamp(settings)
         return _service
+
+
+def _manifest_stamp(settings: RetrievalSettings) -> float | None:
+    try:
+        return (settings.index_dir / MANIFEST).stat().st_mtime
+    except OSError:
+        return None
 
 
 def reset_service() -> None:

@@ -56,6 +56,11 @@ def test_kb_index_then_search(env: Path) -> None:
     )
     assert "Discount rules" in staff.stdout
 
+    # A re-index is picked up by the already-loaded service (manifest changed).
+    (docs / "shipping.md").write_text("# Shipping times\nEurope: two to four working days.")
+    assert "1 added" in runner.invoke(app, ["kb", "index", str(docs)]).stdout
+    assert "Shipping times" in runner.invoke(app, ["kb", "search", "delivery to europe"]).stdout
+
     assert runner.invoke(app, ["kb", "search", "   "]).exit_code == 2
     assert runner.invoke(app, ["kb", "search", "x", "--audience", "everyone"]).exit_code == 2
 
