@@ -35,10 +35,30 @@ def _port(preferred: int) -> int:
 
 
 def prepare_database(url: str) -> None:
-    """Migrate, then seed the demo company unless it is already there."""
+    """Migrate, seed the demo company unless it is already there, then score its churn.
+
+    The churn step trains from the Telco file only when the registry has no model for that
+    exact file, so a rep asking "churn risk for Acme Corp" gets a real probability.
+    """
     migrate.upgrade(url)
     with db.session_scope(url) as session:
         seed(session)
+    _prepare_predictions(url)
+
+
+def _prepare_predictions(url: str) -> None:
+    """Churn scores for the demo accounts; without the training data the demo still runs."""
+    from predict.demo import prepare_demo_predictions  # pandas and scikit-learn: import late
+    from predict.errors import PredictError
+
+    try:
+        with db.session_scope(url) as session:
+            done = prepare_demo_predictions(session)
+    except PredictError as error:
+        console.print(f"[yellow]No churn predictions in the demo: {error}[/yellow]")
+        return
+    action = "trained" if done.trained else "reused"
+    console.print(f"Churn model {done.model_version} {action}; {done.scored} account(s) scored.")
 
 
 def run_demo(log_dir: Path | None = None) -> None:

@@ -31,6 +31,7 @@ from crm_store.models import (
     OrderLine,
     OrderStatus,
     Product,
+    Subscription,
     Task,
     TaskSource,
     TaskStatus,
@@ -417,6 +418,57 @@ def _customers(ctx: _Ctx) -> list[Account]:
     return accounts
 
 
+# Demo accounts are companies, not Telco households, but the churn model reads Telco-shaped
+# subscriptions. Each account gets one plan: tenure is the months since the account was
+# created, churned accounts were on month-to-month contracts, and the other fields are drawn
+# from their own seeded generator (so adding them leaves every other demo row unchanged).
+# Acme Corp is pinned to the classic high-risk profile so the walkthrough has a clear case.
+_AT_RISK_PLAN = {
+    "contract": "Month-to-month", "internet_service": "Fiber optic",
+    "payment_method": "Electronic check", "paperless_billing": True,
+}  # fmt: skip
+_SERVICES = ("OnlineSecurity", "OnlineBackup", "DeviceProtection", "TechSupport",
+             "StreamingTV", "StreamingMovies")  # fmt: skip
+_PAYMENTS = ("Electronic check", "Mailed check", "Bank transfer (automatic)",
+             "Credit card (automatic)")  # fmt: skip
+
+
+def _plan(rng: random.Random, account: Account, today: date) -> dict[str, object]:
+    """One Telco-shaped subscription for a demo account (deterministic for a seed)."""
+    contract = rng.choices(("Month-to-month", "One year", "Two year"), (45, 30, 25))[0]
+    plan: dict[str, object] = {
+        "contract": "Month-to-month" if account.status is AccountStatus.churned else contract,
+        "internet_service": rng.choices(("Fiber optic", "DSL", "No"), (45, 40, 15))[0],
+        "payment_method": rng.choice(_PAYMENTS),
+        "paperless_billing": rng.random() < 0.6,
+    }
+    if account.name == cat.FIXED_ACCOUNTS[0][0]:
+        plan.update(_AT_RISK_PLAN)
+    internet = plan["internet_service"] != "No"
+    services: dict[str, str] = {"PhoneService": "Yes", "MultipleLines": rng.choice(("Yes", "No"))}
+    for name in _SERVICES:
+        services[name] = rng.choice(("Yes", "No")) if internet else "No internet service"
+    base = {"Fiber optic": 70.0, "DSL": 45.0, "No": 20.0}[str(plan["internet_service"])]
+    monthly = round(base + 5.0 * sum(v == "Yes" for v in services.values()), 2)
+    tenure = max(1, (today - account.created_at.date()).days // 30)
+    total = round(monthly * tenure * rng.uniform(0.97, 1.03), 2)
+    return {
+        **plan, "services": services, "tenure_months": tenure,
+        "monthly_charges": Decimal(f"{monthly:.2f}"), "total_charges": Decimal(f"{total:.2f}"),
+        "gender": rng.choice(("Female", "Male")), "senior_citizen": False,
+        "partner": rng.random() < 0.5, "dependents": rng.random() < 0.3,
+        "churned": True if account.status is AccountStatus.churned else None,
+    }  # fmt: skip
+
+
+def _subscriptions(ctx: _Ctx) -> None:
+    rng = random.Random(f"{ctx.seed}:subscriptions")
+    for index, account in enumerate(ctx.accounts):
+        plan = _plan(rng, account, ctx.today)
+        _add(ctx, Subscription(account_id=account.id, external_ref=f"demo:{index + 1:03d}",
+                               **plan))  # fmt: skip
+
+
 def seed(session: Session, *, seed: int = DEMO_SEED, today: date | None = None) -> bool:
     """Build the demo company in `session` (the caller commits).
 
@@ -442,6 +494,7 @@ def seed(session: Session, *, seed: int = DEMO_SEED, today: date | None = None) 
     _activities(ctx)
     _tasks(ctx)
     _leads(ctx)
+    _subscriptions(ctx)
     session.flush()
     return True
 

@@ -178,6 +178,22 @@ def _action_for(reason: Reason) -> str | None:
     return PLAYBOOK.get((reason.feature, str(reason.value))) or PLAYBOOK.get((reason.feature, "*"))
 
 
+def retention_action(churn: ChurnResult, drivers: int = 5) -> tuple[str, Reason] | None:
+    """The playbook action for the strongest risk driver that has one.
+
+    Returns:
+        The action and the reason it answers; None when the risk is low or no driver among
+        the top `drivers` has a playbook entry.
+    """
+    if churn.risk == "low":
+        return None
+    for reason in churn.raising(drivers):
+        action = _action_for(reason)
+        if action:
+            return action, reason
+    return None
+
+
 def next_best_action(
     session: Session, account_id: int, *, scope: Scope | None = None, root: Path | None = None
 ) -> NextBestAction | None:
@@ -199,12 +215,11 @@ def next_best_action(
         products = recommend_products(session, account_id, root=root, k=3) or []
     except ModelNotFoundError:
         products = []
-    if churn is not None and churn.risk != "low":
-        for reason in churn.raising(5):
-            action = _action_for(reason)
-            if action:
-                why = f"{churn.risk} churn risk ({churn.probability:.0%}), driven by {reason.text}"
-                return NextBestAction(action, why, churn, products)
+    retention = retention_action(churn) if churn is not None else None
+    if churn is not None and retention is not None:
+        action, reason = retention
+        why = f"{churn.risk} churn risk ({churn.probability:.0%}), driven by {reason.text}"
+        return NextBestAction(action, why, churn, products)
     if products:
         why = f"low churn risk; {products[0].text}"
         return NextBestAction(f"Offer {products[0].name}.", why, churn, products)

@@ -1,0 +1,63 @@
+"""`crm demo run`'s prediction step: train once per data file, score every demo account."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_store.demo import seed
+from crm_store.models import Account, PredictionScore, Subscription
+from predict.demo import prepare_demo_predictions
+
+DAY = date(2026, 1, 15)
+
+
+def _scores(session: Session, version: str) -> int:
+    query = select(func.count()).where(
+        PredictionScore.kind == "churn", PredictionScore.model_version == version
+    )
+    return int(session.scalar(query) or 0)
+
+
+def test_demo_accounts_get_real_scores_and_the_model_is_reused(
+    seeded_session: Session, telco_raw: pd.DataFrame, models_root: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "telco.csv"
+    telco_raw.to_csv(data, index=False)
+    accounts = seeded_session.scalar(select(func.count()).select_from(Account))
+    assert seeded_session.scalar(select(func.count()).select_from(Subscription)) == accounts
+
+    first = prepare_demo_predictions(seeded_session, data=data, root=models_root)
+    assert first.trained and first.scored == accounts
+    assert _scores(seeded_session, first.model_version) == accounts
+
+    again = prepare_demo_predictions(seeded_session, data=data, root=models_root)
+    assert (again.model_version, again.trained, again.scored) == (first.model_version, False, 0)
+
+    # Other training data (a changed file) means a new model, and every account is rescored.
+    telco_raw.iloc[:-50].to_csv(data, index=False)
+    changed = prepare_demo_predictions(seeded_session, data=data, root=models_root)
+    assert changed.trained and changed.model_version != first.model_version
+    assert changed.scored == accounts
+
+
+def test_demo_subscriptions_are_deterministic(session: Session) -> None:
+    seed(session, today=DAY)
+    plans = [
+        (s.external_ref, s.contract, s.internet_service, s.tenure_months, s.monthly_charges)
+        for s in session.scalars(select(Subscription).order_by(Subscription.external_ref))
+    ]
+    session.rollback()
+    seed(session, today=DAY)
+    again = [
+        (s.external_ref, s.contract, s.internet_service, s.tenure_months, s.monthly_charges)
+        for s in session.scalars(select(Subscription).order_by(Subscription.external_ref))
+    ]
+    assert plans == again and len(plans) > 0
+    assert any(p[1] == "Month-to-month" for p in plans) and any(
+        p[1] != "Month-to-month" for p in plans
+    )
