@@ -1,8 +1,9 @@
-"""Churn risk and next best action.
+"""Churn risk, at-risk accounts, next best action and what to offer, from `predict.service`.
 
-The prediction module is not built yet, so these say so plainly. When a `PredictionScore`
-row exists (written by a later batch job or an import) they report it with its model
-version and date; they never invent a figure.
+Scores are computed on demand by the registered model, so each reply names the model
+version and the time it was scored. Without a trained model an action falls back to the
+newest stored score (a batch run or an import), and with neither it says so plainly; it
+never invents a figure.
 """
 
 from __future__ import annotations
@@ -15,17 +16,30 @@ from sqlalchemy.orm import Session
 from bot.actions.accounts import AccountRequest, ChosenAccount
 from bot.actions.base import CrmAction, Events
 from bot.actions.identity import scope_from_tracker
+from bot.actions.prediction_views import (
+    churn_reason_values,
+    churn_values,
+    open_tasks_text,
+    percent,
+    products_text,
+    segment_values,
+    when,
+)
 from crm_store.db import session_scope
 from crm_store.models import PredictionScore
 from crm_store.queries.accounts import _latest_churn, get_account, search_accounts
 from crm_store.scope import Scope
+from predict import service
+from predict.errors import ModelNotFoundError, NotScorableError, PredictError
+from predict.service import ChurnResult
 
 AT_RISK_SHOWN = 5
 AT_RISK_SCANNED = 500
+OFFERED_PRODUCTS = 3
 
 
 def latest_churn(session: Session, scope: Scope, account_id: int) -> PredictionScore | None:
-    """The newest churn score of an account the scope may see, or None.
+    """The newest stored churn score of an account the scope may see, or None.
 
     Uses the store's own "latest churn row" helper (it also feeds `account_summary`) after a
     scoped visibility check; crm_store has no public score query yet.
@@ -38,7 +52,7 @@ def latest_churn(session: Session, scope: Scope, account_id: int) -> PredictionS
 def score_values(account: str, row: PredictionScore) -> dict[str, str]:
     """Reply values for one stored score: a probability shows as a percentage."""
     score = row.score
-    shown = "n/a" if score is None else f"{score:.0%}" if 0.0 <= score <= 1.0 else f"{score:g}"
+    shown = "n/a" if score is None else percent(score) if 0.0 <= score <= 1.0 else f"{score:g}"
     return {
         "account": account,
         "score": shown,
@@ -55,8 +69,36 @@ def utter_reasons(dispatcher: CollectingDispatcher, row: PredictionScore) -> Non
         dispatcher.utter_message(response="utter_churn_reasons", reasons=", ".join(names))
 
 
+def live_churn(
+    dispatcher: CollectingDispatcher, session: Session, scope: Scope, account: ChosenAccount
+) -> tuple[ChurnResult | None, bool]:
+    """Score the account now; on a refusal (schema, untrusted file) say why.
+
+    Returns:
+        The result (None when the model or the account's inputs are missing) and whether
+        the action may go on (False after a refusal was said).
+    """
+    try:
+        return service.score_account_churn(session, account.account_id, scope=scope), True
+    except (ModelNotFoundError, NotScorableError):
+        return None, True
+    except PredictError as error:
+        dispatcher.utter_message(
+            response="utter_prediction_refused", account=account.name, reason=str(error)
+        )
+        return None, False
+
+
+def utter_live_churn(
+    dispatcher: CollectingDispatcher, account: ChosenAccount, result: ChurnResult
+) -> None:
+    """The probability with model version and time, then what raises and lowers it."""
+    dispatcher.utter_message(response="utter_churn_score", **churn_values(account.name, result))
+    dispatcher.utter_message(response="utter_churn_explained", **churn_reason_values(result))
+
+
 class ActionChurnRisk(AccountRequest):
-    """Reports a stored churn score, or that predictions are not available yet."""
+    """Churn probability of one account with the reasons raising and lowering it."""
 
     intent = "churn_risk"
 
@@ -73,19 +115,49 @@ class ActionChurnRisk(AccountRequest):
         account: ChosenAccount | None,
         text: str,
     ) -> Events:
-        """Reply with the latest stored score and its reasons, or say there is none."""
+        """Score now; else report the newest stored score; else say why there is none."""
         assert account is not None
-        row = latest_churn(session, scope, account.account_id)
-        if row is None:
-            dispatcher.utter_message(response="utter_churn_unavailable", account=account.name)
+        result, go_on = live_churn(dispatcher, session, scope, account)
+        if result is not None:
+            utter_live_churn(dispatcher, account, result)
             return []
-        dispatcher.utter_message(response="utter_churn_score", **score_values(account.name, row))
-        utter_reasons(dispatcher, row)
+        if not go_on:
+            return []
+        row = latest_churn(session, scope, account.account_id)
+        if row is not None:
+            values = score_values(account.name, row)
+            dispatcher.utter_message(response="utter_churn_score", **values)
+            utter_reasons(dispatcher, row)
+            return []
+        response = "utter_churn_unavailable" if _no_churn_model() else "utter_churn_not_scorable"
+        dispatcher.utter_message(response=response, account=account.name)
         return []
 
 
+def _no_churn_model() -> bool:
+    try:
+        service.load_churn()
+    except ModelNotFoundError:
+        return True
+    return False
+
+
+def utter_segment_and_tasks(
+    dispatcher: CollectingDispatcher, session: Session, account: ChosenAccount
+) -> None:
+    """The segment's playbook (when segmented) and the account's open tasks."""
+    segment = segment_values(session, account.name, account.account_id)
+    if segment is not None:
+        dispatcher.utter_message(response="utter_segment_playbook", **segment)
+    tasks = open_tasks_text(session, account.account_id)
+    if tasks is None:
+        dispatcher.utter_message(response="utter_no_open_tasks", account=account.name)
+    else:
+        dispatcher.utter_message(response="utter_open_tasks", account=account.name, tasks=tasks)
+
+
 class ActionNextBestAction(AccountRequest):
-    """Says recommendations are not available yet, plus any stored churn score."""
+    """One next step from the churn drivers and bought-together products, with context."""
 
     intent = "next_best_action"
 
@@ -102,15 +174,101 @@ class ActionNextBestAction(AccountRequest):
         account: ChosenAccount | None,
         text: str,
     ) -> Events:
-        """No recommender yet: be plain about it and share what is known."""
+        """The action and why, the churn figure it rests on, products, segment and tasks."""
         assert account is not None
-        dispatcher.utter_message(response="utter_nba_unavailable", account=account.name)
-        row = latest_churn(session, scope, account.account_id)
-        if row is not None:
+        try:
+            advice = service.next_best_action(session, account.account_id, scope=scope)
+        except PredictError as error:
             dispatcher.utter_message(
-                response="utter_churn_score", **score_values(account.name, row)
+                response="utter_prediction_refused", account=account.name, reason=str(error)
             )
+            return []
+        if advice is None:
+            dispatcher.utter_message(response="utter_account_not_found", query=account.name)
+            return []
+        if advice.churn is None and not advice.recommendations:
+            # Nothing model-based to stand on: say so, and share any stored score.
+            dispatcher.utter_message(response="utter_nba_unavailable", account=account.name)
+            row = latest_churn(session, scope, account.account_id)
+            if row is not None:
+                values = score_values(account.name, row)
+                dispatcher.utter_message(response="utter_churn_score", **values)
+            return []
+        dispatcher.utter_message(
+            response="utter_nba", account=account.name, action=advice.action, why=advice.why
+        )
+        if advice.churn is not None:
+            utter_live_churn(dispatcher, account, advice.churn)
+        if advice.recommendations:
+            products = products_text(advice.recommendations)
+            dispatcher.utter_message(response="utter_nba_products", products=products)
+        utter_segment_and_tasks(dispatcher, session, account)
         return []
+
+
+class ActionWhatToOffer(AccountRequest):
+    """A retention offer for the top churn driver and bought-together products."""
+
+    intent = "what_to_offer"
+
+    def name(self) -> str:
+        """Name used in domain.yml."""
+        return "action_what_to_offer"
+
+    def act(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        scope: Scope,
+        account: ChosenAccount | None,
+        text: str,
+    ) -> Events:
+        """Offer what keeps them (churn playbook) and what they are likely to buy (rules)."""
+        assert account is not None
+        churn, go_on = live_churn(dispatcher, session, scope, account)
+        if not go_on:
+            return []
+        offered = self._retention(dispatcher, account, churn)
+        offered |= self._products(dispatcher, session, scope, account)
+        segment = segment_values(session, account.name, account.account_id)
+        if segment is not None:
+            dispatcher.utter_message(response="utter_segment_playbook", **segment)
+        elif not offered:
+            dispatcher.utter_message(response="utter_offer_nothing", account=account.name)
+        return []
+
+    @staticmethod
+    def _retention(
+        dispatcher: CollectingDispatcher, account: ChosenAccount, churn: ChurnResult | None
+    ) -> bool:
+        retention = service.retention_action(churn) if churn is not None else None
+        if churn is None or retention is None:
+            return False
+        action, reason = retention
+        dispatcher.utter_message(
+            response="utter_offer_retention", action=action, driver=reason.text,
+            **churn_values(account.name, churn),
+        )  # fmt: skip
+        return True
+
+    @staticmethod
+    def _products(
+        dispatcher: CollectingDispatcher, session: Session, scope: Scope, account: ChosenAccount
+    ) -> bool:
+        try:
+            found = service.recommend_products(
+                session, account.account_id, scope=scope, k=OFFERED_PRODUCTS
+            )
+        except ModelNotFoundError:
+            dispatcher.utter_message(response="utter_offer_no_rules")
+            return False
+        if not found:
+            return False
+        dispatcher.utter_message(
+            response="utter_offer_products", account=account.name, products=products_text(found)
+        )
+        return True
 
 
 class ActionAtRiskAccounts(CrmAction):
@@ -140,5 +298,19 @@ class ActionAtRiskAccounts(CrmAction):
                 return []
             dispatcher.utter_message(response="utter_at_risk_header")
             for name, row in ranked[:AT_RISK_SHOWN]:
-                dispatcher.utter_message(response="utter_at_risk_line", **score_values(name, row))
+                values = score_values(name, row)
+                values["scored_on"] = when(row.scored_at)
+                values["driver"] = top_driver(row)
+                dispatcher.utter_message(response="utter_at_risk_line", **values)
         return []
+
+
+def top_driver(row: PredictionScore) -> str:
+    """The stored reason that raises the score most ("n/a" when none is stored)."""
+    raising = [
+        r for r in (row.reasons or []) if isinstance(r, dict) and float(r.get("effect", 0)) > 0
+    ]
+    if not raising:
+        return "n/a"
+    best = max(raising, key=lambda r: float(r["effect"]))
+    return f"{best.get('feature')} ({float(best['effect']):+.2f})"
