@@ -11,6 +11,7 @@ def _register() -> None:
     """Attach sub-commands; each lives in its own module so the CLI stays thin."""
     from crm_cli import db, demo, imports, users
     from crm_cli.kb import app as kb_app
+    from crm_cli.nlu import app as nlu_app
     from crm_cli.predict import app as predict_app
     from crm_cli.retrieval import app as retrieval_app
 
@@ -21,6 +22,7 @@ def _register() -> None:
     app.add_typer(predict_app, name="predict")
     app.add_typer(kb_app, name="kb")
     app.add_typer(retrieval_app, name="retrieval")
+    app.add_typer(nlu_app, name="nlu")
 
 
 _register()

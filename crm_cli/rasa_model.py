@@ -8,15 +8,18 @@ and a per-user cache shared by fresh clones on the same machine (CI clones anew 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = REPO_ROOT / "bot"
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+GAZETTEER_PATH = REPO_ROOT / "var" / "nlu" / "gazetteer.json"  # bot/config.yml reads it
 
 # What shapes a trained model: the project files Rasa reads, the custom components it loads
 # and the exact Rasa stack. Actions run in another process and are not part of the model.
@@ -30,7 +33,11 @@ def cache_dir() -> Path:
 
 
 def model_inputs_hash(bot_dir: Path = BOT_DIR) -> str:
-    """Hash of the files that determine the trained model (names and contents)."""
+    """Hash of the files that determine the trained model (names and contents).
+
+    Includes the generated NLU inputs (the gazetteer and the ONNX export's manifest) when they
+    exist; `ensure_model` writes them first, so a changed account list retrains the model.
+    """
     digest = hashlib.sha256()
     files: list[Path] = []
     for name in _MODEL_INPUTS:
@@ -45,7 +52,74 @@ def model_inputs_hash(bot_dir: Path = BOT_DIR) -> str:
     lock = REPO_ROOT / "requirements" / "rasa.lock.txt"
     if lock.exists():
         digest.update(lock.read_bytes())
+    for generated in _generated_inputs():
+        digest.update(generated.name.encode())
+        digest.update(generated.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _generated_inputs() -> list[Path]:
+    manifests = sorted((REPO_ROOT / "var" / "onnx").glob("minilm-*/manifest.json"))
+    return [p for p in (GAZETTEER_PATH, *manifests) if p.is_file()]
+
+
+def prepare_nlu_inputs() -> Path:
+    """Write what the NLU components read at training time; return the ONNX export folder.
+
+    The ONNX export of all-MiniLM-L6-v2 needs torch, which only the main venv has, so it is
+    made here (once, cached by the weights' hash). The gazetteer lists the CRM store's account
+    names (`var/nlu/gazetteer.json`), rewritten only when the list changes.
+    """
+    from retrieval.onnx_export import export_onnx
+
+    folder = export_onnx()
+    names = account_names()
+    text = json.dumps({"account": names}, indent=1, ensure_ascii=False) + "\n"
+    if not GAZETTEER_PATH.is_file() or GAZETTEER_PATH.read_text(encoding="utf-8") != text:
+        GAZETTEER_PATH.parent.mkdir(parents=True, exist_ok=True)
+        tmp = GAZETTEER_PATH.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(GAZETTEER_PATH)
+    return folder
+
+
+def account_names(url: str | None = None) -> list[str]:
+    """Every account name in the CRM store, plus the form with a trailing dot ("Corp.").
+
+    A store without accounts (a fresh clone, CI) gives the demo company's names, built in a
+    temporary SQLite file, so the bot knows the accounts the walkthrough uses.
+    """
+    names = _store_account_names(url)
+    if not names:
+        with tempfile.TemporaryDirectory() as tmp:
+            demo_url = f"sqlite:///{tmp}/demo.sqlite3"
+            from crm_store import demo, migrate
+            from crm_store.db import session_scope
+
+            migrate.upgrade(demo_url)
+            with session_scope(demo_url) as session:
+                demo.seed(session)
+            names = _store_account_names(demo_url)
+    forms = set(names)
+    forms.update(f"{n}." for n in names if n.split()[-1].lower() in _ABBREVIATIONS)
+    return sorted(forms)
+
+
+_ABBREVIATIONS = {"corp", "inc", "ltd", "co", "llc", "plc", "gmbh", "ag", "sa", "bv"}
+
+
+def _store_account_names(url: str | None) -> list[str]:
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from crm_store.db import session_scope
+    from crm_store.models import Account
+
+    try:
+        with session_scope(url) as session:
+            return sorted({name for name in session.scalars(select(Account.name)) if name})
+    except SQLAlchemyError:
+        return []  # no database or no schema yet
 
 
 def ensure_model(out_dir: Path | None = None, *, quiet: bool = False) -> Path:
@@ -60,6 +134,7 @@ def ensure_model(out_dir: Path | None = None, *, quiet: bool = False) -> Path:
     """
     out_dir = out_dir or REPO_ROOT / "var" / "rasa-models"
     out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_dir = prepare_nlu_inputs()
     name = f"bot-{model_inputs_hash()}"
     model = out_dir / f"{name}.tar.gz"
     if model.exists():
@@ -68,14 +143,14 @@ def ensure_model(out_dir: Path | None = None, *, quiet: bool = False) -> Path:
     if cached.exists():
         shutil.copy2(cached, model)
         return model
-    _train(out_dir, name, quiet=quiet)
+    _train(out_dir, name, quiet=quiet, env=rasa_env({"CRM_NLU_ONNX_DIR": str(onnx_dir)}))
     cached.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(model, cached.with_suffix(".tmp"))
     cached.with_suffix(".tmp").replace(cached)
     return model
 
 
-def _train(out_dir: Path, name: str, *, quiet: bool) -> None:
+def _train(out_dir: Path, name: str, *, quiet: bool, env: dict[str, str]) -> None:
     argv = [
         str(RASA_PYTHON), "-m", "rasa", "train",
         "--config", "config.yml", "--domain", _domain_path(), "--data", "data",
@@ -87,7 +162,7 @@ def _train(out_dir: Path, name: str, *, quiet: bool) -> None:
         result = subprocess.run(
             argv,
             cwd=BOT_DIR,
-            env=rasa_env(),
+            env=env,
             stdout=log if quiet else None,
             stderr=subprocess.STDOUT if quiet else None,
             check=False,
