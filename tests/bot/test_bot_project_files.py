@@ -129,7 +129,8 @@ def test_pipeline_is_the_fast_one() -> None:
     config = load_yaml(BOT_DIR / "config.yml")
     names = [component["name"] for component in config["pipeline"]]
     assert "DIETClassifier" not in names
-    assert "LogisticRegressionClassifier" in names and "FallbackClassifier" in names
+    assert "components.linear_intent_classifier.LinearIntentClassifier" in names
+    assert "FallbackClassifier" in names
     assert {policy["name"] for policy in config["policies"]} == {"RulePolicy", "MemoizationPolicy"}
     assert config["assistant_id"]
 
