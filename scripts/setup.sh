@@ -21,6 +21,9 @@ find_python() {  # $1 = minor version, e.g. 3.10
   echo "python$v not found (install it, e.g. with pyenv)" >&2; exit 1
 }
 
+# pip warns once per package about this machine's optional local mirror; keep real errors only.
+pip_q() { local pip=$1; shift; "$pip" install -q "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # --- main venv --------------------------------------------------------------------------
@@ -30,11 +33,11 @@ if [ "$(cat .venv/.crm-stamp 2>/dev/null || true)" != "$MAIN_HASH" ]; then
   say "creating .venv with $("$PY311" -V)"
   rm -rf .venv
   "$PY311" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
+  pip_q .venv/bin/pip --upgrade pip
   # torch first and exactly: the CPU build on disk; a range would pull a CUDA build.
-  .venv/bin/pip install -q torch==2.13.0
-  .venv/bin/pip install -q -r requirements/main.lock.txt
-  .venv/bin/pip install -q --no-deps -e '.[dev]'
+  pip_q .venv/bin/pip torch==2.13.0
+  pip_q .venv/bin/pip -r requirements/main.lock.txt
+  pip_q .venv/bin/pip --no-deps -e '.[dev]'
   echo "$MAIN_HASH" > .venv/.crm-stamp
 else
   say ".venv is up to date"
@@ -48,8 +51,8 @@ if [ ! -f "$RASA_DIR/.crm-stamp" ]; then
   say "creating the Rasa venv with $("$PY310" -V) in $RASA_DIR (a few minutes, once)"
   rm -rf "$RASA_DIR" "$RASA_DIR.tmp"
   "$PY310" -m venv "$RASA_DIR.tmp"
-  "$RASA_DIR.tmp/bin/pip" install -q --upgrade pip setuptools wheel
-  "$RASA_DIR.tmp/bin/pip" install -q -r requirements/rasa.lock.txt
+  pip_q "$RASA_DIR.tmp/bin/pip" --upgrade pip setuptools wheel
+  pip_q "$RASA_DIR.tmp/bin/pip" -r requirements/rasa.lock.txt
   mv "$RASA_DIR.tmp" "$RASA_DIR"
   # venv scripts hard-code their interpreter path; the move keeps python itself working,
   # and we always call "$RASA_DIR/bin/python -m rasa".
