@@ -5,7 +5,10 @@ database unless --api-url is given. Every request stays on 127.0.0.1 and the run
 turns and seconds. The baseline, measured in the same run, is the same turn with one session
 at a time, so the JSON shows what concurrency costs as a ratio rather than against a constant.
 
-    .venv/bin/python bench/chat_turns.py --sessions 10 --turns 20
+`--think-ms` is the pause between a session's turns. 0 (the default) is a closed loop that
+measures saturation; people chatting pause for seconds, which `--think-ms 1000` approximates.
+
+    .venv/bin/python bench/chat_turns.py --sessions 10 --turns 20 [--think-ms 1000]
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -38,12 +42,21 @@ def _turn_text() -> str:
 
 
 async def _session(
-    client: httpx.AsyncClient, name: str, turns: int, deadline: float, out: list[float]
+    client: httpx.AsyncClient,
+    name: str,
+    turns: int,
+    deadline: float,
+    think_s: float,
+    out: list[float],
 ) -> int:
     errors = 0
+    jitter = random.Random(name)
     for i in range(turns):
         if time.monotonic() > deadline:
             break
+        if i and think_s:
+            # Uniform jitter (±50 %) so sessions do not fire in lock-step bursts.
+            await asyncio.sleep(think_s * jitter.uniform(0.5, 1.5))
         started = time.perf_counter()
         response = await client.post(
             "/v1/chat/web", json={"session_id": f"{name}-{i}", "text": _turn_text()}
@@ -54,18 +67,24 @@ async def _session(
     return errors
 
 
-async def _run(api_url: str, sessions: int, turns: int, max_seconds: float) -> dict[str, float]:
+async def _run(
+    api_url: str, sessions: int, turns: int, max_seconds: float, think_s: float = 0.0
+) -> dict[str, float]:
     latencies: list[float] = []
     deadline = time.monotonic() + max_seconds
     limits = httpx.Limits(max_connections=sessions)
     async with httpx.AsyncClient(base_url=api_url, timeout=30.0, limits=limits) as client:
         started = time.perf_counter()
         errors = await asyncio.gather(
-            *(_session(client, f"bench{s}", turns, deadline, latencies) for s in range(sessions))
+            *(
+                _session(client, f"bench{s}", turns, deadline, think_s, latencies)
+                for s in range(sessions)
+            )
         )
         elapsed = time.perf_counter() - started
     return {
         "sessions": sessions,
+        "think_ms": round(think_s * 1000),
         "turns": len(latencies),
         "errors": sum(errors),
         "turns_per_s": round(len(latencies) / elapsed, 2),
@@ -106,7 +125,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--turns", type=int, default=20, help="turns per session")
-    parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--think-ms", type=float, default=0.0, help="pause between turns")
+    parser.add_argument("--max-seconds", type=float, default=180.0)
     parser.add_argument("--api-url", help="use a running API instead of starting one")
     args = parser.parse_args()
 
@@ -115,7 +135,8 @@ def main() -> None:
         print("baseline: 1 session…", file=sys.stderr)
         baseline = asyncio.run(_run(api_url, 1, args.turns, args.max_seconds))
         print(f"{args.sessions} concurrent sessions…", file=sys.stderr)
-        loaded = asyncio.run(_run(api_url, args.sessions, args.turns, args.max_seconds))
+        think = args.think_ms / 1000
+        loaded = asyncio.run(_run(api_url, args.sessions, args.turns, args.max_seconds, think))
         return {
             **loaded,
             "baseline_1_session": baseline,
