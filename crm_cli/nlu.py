@@ -181,9 +181,13 @@ def evaluate(
     ] = None,
 ) -> None:
     """Train the bot's intent pipeline on TRAIN, score TEST, print metrics as JSON."""
-    train_set = read_examples(train, text_col, label_col)
-    test_set = read_examples(test, text_col, label_col)
-    val_set = read_examples(validation, text_col, label_col) if validation else Examples([], [])
+    try:
+        train_set = read_examples(train, text_col, label_col)
+        test_set = read_examples(test, text_col, label_col)
+        val_set = read_examples(validation, text_col, label_col) if validation else Examples([], [])
+    except typer.BadParameter as exc:  # plain text: a framed message would wrap long paths
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     _, threshold = intent_pipeline()
     typer.echo(
         f"training on {len(train_set.texts)} examples, testing {len(test_set.texts)}; "

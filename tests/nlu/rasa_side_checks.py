@@ -1,0 +1,201 @@
+"""Component checks that must run inside `.venv-rasa` (the main venv cannot import rasa).
+
+`test_nlu_components.py` runs this file once with the Rasa venv's Python (cwd `bot/`,
+`PYTHONPATH=bot`) and asserts on the JSON it prints: one entry per check with `ok` and a
+`detail`, plus the embeddings of `SENTENCES` for the torch equality test. Each check trains a
+component on tiny data with a real `LocalModelStorage` and `Resource`, persists it, loads it
+back and compares predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import traceback
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from components.gazetteer import GazetteerEntityExtractor
+from components.linear_intent_classifier import LinearIntentClassifier
+from components.sentence_featurizer import MiniLMFeaturizer
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+SENTENCES = [
+    "where is my order ORD-100023",
+    "show me the account summary for Acme Corp.",
+    "what's the weather on mars",
+    "I'd like to talk to a human please",
+]
+TRAIN = [
+    ("hello there", "greet"),
+    ("hi, good morning", "greet"),
+    ("hey bot", "greet"),
+    ("good evening", "greet"),
+    ("where is my order", "order_status"),
+    ("has my package shipped yet", "order_status"),
+    ("track order ORD-100023", "order_status"),
+    ("when will my delivery arrive", "order_status"),
+    ("bye for now", "goodbye"),
+    ("see you later", "goodbye"),
+    ("goodbye, thanks", "goodbye"),
+    ("talk to you tomorrow", "goodbye"),
+]
+PROBES = ["hi!", "did my order ship", "see you", "good morning bot"]
+
+
+def _context(node: str) -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), model_id=uuid.uuid4().hex, node_name=node)
+
+
+def _messages(pairs: list[tuple[str, str]]) -> list[Message]:
+    return [Message(data={"text": text, "intent": intent}) for text, intent in pairs]
+
+
+def _tokenize(messages: list[Message]) -> WhitespaceTokenizer:
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    tokenizer.process(messages)
+    return tokenizer
+
+
+def _featurize(storage: LocalModelStorage, train: TrainingData, probes: list[Message]) -> None:
+    """Tokenize, count-vectorize and embed the training data and the probes."""
+    _tokenize(train.training_examples + probes)
+    counts = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(), storage, Resource("cv"), _context("cv")
+    )
+    counts.train(train)
+    counts.process_training_data(train)
+    counts.process(probes)
+    minilm = MiniLMFeaturizer.create({}, storage, Resource("minilm"), _context("minilm"))
+    minilm.train(train)
+    minilm.process_training_data(train)
+    minilm.process(probes)
+
+
+def check_featurizer(tmp: Path) -> dict[str, Any]:
+    """Shape (1, 384), unit norm, and persist -> load gives identical vectors."""
+    storage = LocalModelStorage(tmp)
+    resource = Resource("minilm")
+    featurizer = MiniLMFeaturizer.create({}, storage, resource, _context("minilm"))
+    featurizer.train(TrainingData(_messages(TRAIN)))
+    first = [Message(data={"text": s}) for s in SENTENCES]
+    featurizer.process(first)
+    loaded = MiniLMFeaturizer.load({}, storage, resource, _context("minilm"))
+    second = [Message(data={"text": s}) for s in SENTENCES]
+    loaded.process(second)
+    vectors = np.vstack([m.get_dense_features("text")[1].features for m in first])
+    again = np.vstack([m.get_dense_features("text")[1].features for m in second])
+    assert vectors.shape == (len(SENTENCES), 384), vectors.shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(vectors, again, atol=1e-6), "loaded featurizer differs"
+    empty = Message(data={"text": ""})
+    featurizer.process([empty])
+    assert not empty.features, "a message without text gets no features"
+    return {"embeddings": vectors.tolist()}
+
+
+def check_classifier(tmp: Path) -> dict[str, Any]:
+    """Ranking invariants, calibrated range, and persist -> load gives the same output."""
+    storage = LocalModelStorage(tmp)
+    train = TrainingData(_messages(TRAIN))
+    probes = [Message(data={"text": p}) for p in PROBES]
+    _featurize(storage, train, probes)
+    resource = Resource("clf")
+    config = {"ranking_length": 2, "calibration_folds": 2}
+    clf = LinearIntentClassifier.create(config, storage, resource, _context("clf"))
+    clf.train(train)
+    clf.process(probes)
+    for message in probes:
+        ranking = message.get("intent_ranking")
+        confidences = [r["confidence"] for r in ranking]
+        assert message.get("intent") == ranking[0], message.as_dict()
+        assert len(ranking) == 2 and confidences == sorted(confidences, reverse=True)
+        assert all(0.0 <= c <= 1.0 for c in confidences)
+    predicted = [m.get("intent")["name"] for m in probes]
+    assert predicted == ["greet", "order_status", "goodbye", "greet"], predicted
+    loaded = LinearIntentClassifier.load(config, storage, resource, _context("clf"))
+    assert np.allclose(loaded.predict_proba(probes), clf.predict_proba(probes), atol=1e-6)
+    assert clf.temperature > 0
+    one_intent = TrainingData(_messages([(t, "greet") for t, y in TRAIN if y == "greet"]))
+    try:
+        LinearIntentClassifier.create({}, storage, Resource("x"), _context("x")).train(one_intent)
+    except ValueError as exc:
+        assert "two intents" in str(exc)
+    else:
+        raise AssertionError("training on one intent must fail")
+    return {"predicted": predicted, "temperature": clf.temperature}
+
+
+def check_gazetteer(tmp: Path) -> dict[str, Any]:
+    """Longest exact names, both "Corp" forms, CRF overlap replaced, persist -> load."""
+    (tmp / "storage").mkdir()
+    storage = LocalModelStorage(tmp / "storage")
+    path = tmp / "gazetteer.json"
+    path.write_text(json.dumps({"account": ["Acme Corp", "Acme", "Blue Harbor Bank"]}))
+    data = TrainingData(
+        _messages(TRAIN), lookup_tables=[{"name": "account", "elements": ["Initech"]}]
+    )
+    resource = Resource("gaz")
+    config = {"path": str(path), "entities": ["account"]}
+    gaz = GazetteerEntityExtractor.create(config, storage, resource, _context("gaz"))
+    gaz.train(data)
+    texts = [
+        "summary for Acme Corp.",
+        "how is blue harbor bank doing",
+        "deals at initech, please",
+        "nothing here",
+    ]
+    probes = [Message(data={"text": t}) for t in texts]
+    probes[0].set("entities", [{"entity": "account", "value": "Corp.", "start": 17, "end": 22}])
+    _tokenize(probes)
+    gaz.process(probes)
+    found = [[(e["entity"], e["value"]) for e in m.get("entities", [])] for m in probes]
+    assert found == [
+        [("account", "Acme Corp")],
+        [("account", "blue harbor bank")],
+        [("account", "initech")],
+        [],
+    ], found
+    span = probes[0].get("entities")[0]
+    assert texts[0][span["start"] : span["end"]] == "Acme Corp"
+    loaded = GazetteerEntityExtractor.load(config, storage, resource, _context("gaz"))
+    again = [Message(data={"text": t}) for t in texts]
+    _tokenize(again)
+    loaded.process(again)
+    assert [m.get("entities", []) for m in again][1:] == [m.get("entities", []) for m in probes][1:]
+    return {"found": found}
+
+
+CHECKS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "featurizer": check_featurizer,
+    "classifier": check_classifier,
+    "gazetteer": check_gazetteer,
+}
+
+
+def main() -> None:
+    """Run every check in its own temporary folder; print one JSON object."""
+    results: dict[str, Any] = {}
+    for name, check in CHECKS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                results[name] = {"ok": True, **check(Path(tmp))}
+            except Exception:  # noqa: BLE001 - reported to the pytest side with the traceback
+                results[name] = {"ok": False, "detail": traceback.format_exc()}
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
