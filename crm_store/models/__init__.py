@@ -22,6 +22,7 @@ from crm_store.models.enums import (
     TicketPriority,
     TicketStatus,
 )
+from crm_store.models.events import CrmEvent, RuleFiring, RuleState  # noqa: F401
 from crm_store.models.knowledge import KnowledgeArticle, KnowledgeChunk  # noqa: F401
 from crm_store.models.notifications import Notification
 from crm_store.models.orders import Order, OrderLine

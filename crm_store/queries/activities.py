@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crm_store.errors import InvalidInputError, NotFoundError
 from crm_store.models import Account, Activity, ActivityKind, Deal, Task, TaskSource, utcnow
 from crm_store.queries._common import require_staff, require_text
+from crm_store.queries.events import emit_event
 from crm_store.queries.visibility import account_filter, activity_filter
 from crm_store.scope import Scope
 
@@ -92,6 +93,11 @@ def create_task(
         account_id=account_id, source=TaskSource(source),
     )  # fmt: skip
     session.add(task)
+    session.flush()
+    emit_event(
+        session=session, type="task_created", subject_type="task", subject_id=task.id,
+        account_id=account_id, payload={"source": str(task.source)},
+    )
     session.flush()
     return task
 

@@ -8,7 +8,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crm_store.models import OPEN_DEAL_STAGES, Deal
+from crm_store.errors import InvalidInputError, NotFoundError
+from crm_store.models import OPEN_DEAL_STAGES, Deal, DealStage, DealStageChange, utcnow
+from crm_store.queries.events import emit_event
 from crm_store.queries.visibility import deal_filter
 from crm_store.scope import Scope
 
@@ -77,3 +79,40 @@ def get_deal(*, session: Session, scope: Scope, deal_id: int) -> Deal | None:
     """The deal, or None when it does not exist or `scope` may not see it."""
     stmt = select(Deal).where(Deal.id == deal_id, deal_filter(scope))
     return session.scalars(stmt.options(selectinload(Deal.account))).first()
+
+
+def change_deal_stage(
+    *, session: Session, scope: Scope, deal_id: int, stage: DealStage | str
+) -> Deal:
+    """Move a visible deal to `stage`, recording the history row and a rules event.
+
+    Moving a deal to the stage it is already in changes nothing and emits nothing.
+
+    Raises:
+        NotFoundError: the deal does not exist or `scope` may not see it.
+        InvalidInputError: an unknown stage.
+    """
+    try:
+        stage = DealStage(stage)
+    except ValueError as exc:
+        raise InvalidInputError(f"unknown deal stage {stage!r}") from exc
+    deal = session.scalars(select(Deal).where(Deal.id == deal_id, deal_filter(scope))).first()
+    if deal is None:
+        raise NotFoundError(f"deal {deal_id} not found")
+    if deal.stage == stage:
+        return deal
+    now = utcnow()
+    previous = deal.stage_changes[-1].changed_at if deal.stage_changes else deal.created_at
+    session.add(DealStageChange(
+        deal_id=deal.id, from_stage=deal.stage, to_stage=stage, changed_at=now,
+        changed_by_id=scope.user_id, days_in_previous=max(0, (now - previous).days),
+    ))  # fmt: skip
+    emit_event(
+        session=session, type="deal_stage_changed", subject_type="deal", subject_id=deal.id,
+        account_id=deal.account_id,
+        payload={"from_stage": str(deal.stage), "to_stage": str(stage)}, occurred_at=now,
+    )
+    deal.stage = stage
+    deal.last_activity_at = now
+    session.flush()
+    return deal

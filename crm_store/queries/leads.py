@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import Lead
 from crm_store.queries._common import normalize_email, require_text
+from crm_store.queries.events import emit_event
 
 
 def create_lead(
@@ -30,5 +31,10 @@ def create_lead(
         source=require_text(source, "source", 50),
     )
     session.add(lead)
+    session.flush()
+    emit_event(
+        session=session, type="lead_created", subject_type="lead", subject_id=lead.id,
+        payload={"source": lead.source},
+    )
     session.flush()
     return lead

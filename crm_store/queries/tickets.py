@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm_store.errors import InvalidInputError
 from crm_store.models import OPEN_TICKET_STATUSES, Contact, Ticket, TicketPriority, utcnow
 from crm_store.queries._common import normalize_email, normalize_public_id, require_text
+from crm_store.queries.events import emit_event
 from crm_store.queries.visibility import ticket_filter
 from crm_store.scope import Scope
 
@@ -105,6 +106,11 @@ def open_ticket(
         updated_at=now,
     )
     assign_ticket_number(session, ticket)
+    emit_event(
+        session=session, type="ticket_created", subject_type="ticket", subject_id=ticket.id,
+        account_id=ticket.account_id, payload={"priority": str(priority)}, occurred_at=now,
+    )
+    session.flush()
     return ticket
 
 
