@@ -3,15 +3,18 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test test-fast lint fmt clean
+.PHONY: setup setup-test demo test test-fast lint fmt clean
 
 setup:
 	@bash scripts/setup.sh
 
+setup-test:
+	@bash scripts/setup.sh --with-browser
+
 demo: setup
 	@$(PY) -m crm_cli.main demo run
 
-test: setup lint
+test: setup-test lint
 	@$(PY) -m pytest -q -ra
 
 test-fast: setup

@@ -63,3 +63,15 @@ if [ "$(readlink .venv-rasa 2>/dev/null || true)" != "$RASA_DIR" ]; then
   ln -s "$RASA_DIR" .venv-rasa
 fi
 say "ready: .venv ($("$PY311" -V)), .venv-rasa -> $RASA_DIR"
+
+# --- a browser for the browser tests (make test only) -------------------------------------
+# Debian's Chromium, never a downloaded browser build (nothing but package registries here).
+if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "chromium is missing: install Debian's 'chromium' package (the browser tests need it)"
+    exit 1
+  fi
+fi
