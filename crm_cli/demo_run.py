@@ -47,7 +47,7 @@ def prepare_database(url: str) -> None:
 
 
 def _prepare_predictions(url: str) -> None:
-    """Churn scores for the demo accounts; without the training data the demo still runs."""
+    """Churn scores and segments for the demo accounts; without the data the demo still runs."""
     from predict.demo import prepare_demo_predictions  # pandas and scikit-learn: import late
     from predict.errors import PredictError
 
@@ -59,6 +59,8 @@ def _prepare_predictions(url: str) -> None:
         return
     action = "trained" if done.trained else "reused"
     console.print(f"Churn model {done.model_version} {action}; {done.scored} account(s) scored.")
+    if done.segments_version:
+        console.print(f"Segments {done.segments_version}; {done.segmented} account(s) segmented.")
 
 
 def run_demo(log_dir: Path | None = None) -> None:

@@ -1,9 +1,10 @@
-"""Real churn figures for `crm demo run`: train once from the Telco file, score the demo.
+"""Real figures for `crm demo run`: churn from the Telco file, segments from the demo orders.
 
 The demo accounts carry Telco-shaped subscriptions (see `crm_store.demo`), so the churn model
-trained on the IBM Telco sample can score them. Training is skipped when the registry's latest
-churn model was trained on the same file (same SHA-256), and scoring is skipped when every
-subscription already has a score from that model version.
+trained on the IBM Telco sample can score them. Segments are trained on the demo company's own
+orders (B2B amounts are far from Online Retail's, so retail centres would fit them badly).
+Training is skipped when the registry's latest model was trained on the same data (same
+SHA-256), and scoring is skipped when every account already has a score from that version.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import PredictionScore, Subscription
-from predict import registry, service, training
+from predict import registry, service, store, training
 from predict.errors import ModelNotFoundError
 
 
@@ -27,11 +28,15 @@ class DemoPredictions:
         model_version: the churn model the demo accounts are scored with.
         trained: True when a model was trained in this run (False: reused from the registry).
         scored: churn scores written in this run (0: they were already there).
+        segments_version: the segment model used; None when the demo has no orders.
+        segmented: segment scores written in this run.
     """
 
     model_version: str
     trained: bool
     scored: int
+    segments_version: str | None = None
+    segmented: int = 0
 
 
 def ensure_churn_model(
@@ -55,14 +60,41 @@ def ensure_churn_model(
     return training.train("churn", data=data, root=root).version, True
 
 
+def ensure_segments_model(session: Session, root: Path | None = None) -> str | None:
+    """The latest segment model trained on the store's current orders, training if needed.
+
+    Returns:
+        The model version; None when the store has no orders to learn from.
+    """
+    lines = store.order_lines_frame(session)
+    if lines.empty:
+        return None
+    digest = training.frame_sha256(lines)
+    try:
+        manifest, _ = registry.load("segments", root=root)
+    except ModelNotFoundError:
+        manifest = None
+    if manifest is not None and manifest.data_sha256 == digest:
+        return manifest.version
+    return training.train("segments", rows=lines, root=root).version
+
+
 def _unscored(session: Session, version: str) -> int:
+    """Subscriptions without a churn score from model `version`."""
     scored = select(PredictionScore.account_id).where(
         PredictionScore.kind == "churn", PredictionScore.model_version == version
     )
-    query = (
-        select(func.count()).select_from(Subscription).where(Subscription.account_id.not_in(scored))
-    )
+    query = select(func.count()).where(Subscription.account_id.not_in(scored))
     return int(session.scalar(query) or 0)
+
+
+def _segmented(session: Session, version: str) -> bool:
+    """Whether model `version` has segmented the accounts already (one batch does them all;
+    accounts whose orders were all cancelled never get a segment, so they are not counted)."""
+    query = select(PredictionScore.id).where(
+        PredictionScore.kind == "segment", PredictionScore.model_version == version
+    )
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def prepare_demo_predictions(
@@ -76,10 +108,15 @@ def prepare_demo_predictions(
         root: registry root (default `var/models`).
 
     Returns:
-        The model version used, whether it was trained now, and how many scores were written.
+        The model versions used, whether churn was trained now, and how many scores were
+        written.
     """
     version, trained = ensure_churn_model(data, root)
-    if _unscored(session, version) == 0:
-        return DemoPredictions(version, trained, 0)
-    report = service.batch_score_churn(session, root=root)
-    return DemoPredictions(version, trained, report.scored)
+    scored = 0
+    if _unscored(session, version) > 0:
+        scored = service.batch_score_churn(session, root=root).scored
+    segments = ensure_segments_model(session, root)
+    segmented = 0
+    if segments is not None and not _segmented(session, segments):
+        segmented = service.batch_score_segments(session, root=root).scored
+    return DemoPredictions(version, trained, scored, segments, segmented)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.demo import seed
-from crm_store.models import Account, PredictionScore, Subscription
+from crm_store.models import Account, Order, OrderStatus, PredictionScore, Subscription
 from predict.demo import prepare_demo_predictions
 
 DAY = date(2026, 1, 15)
@@ -34,9 +34,17 @@ def test_demo_accounts_get_real_scores_and_the_model_is_reused(
     first = prepare_demo_predictions(seeded_session, data=data, root=models_root)
     assert first.trained and first.scored == accounts
     assert _scores(seeded_session, first.model_version) == accounts
+    # Segments come from the demo's own orders: every account with a kept order gets one.
+    buyers = seeded_session.scalar(
+        select(func.count(func.distinct(Order.account_id))).where(
+            Order.status.not_in([OrderStatus.cancelled, OrderStatus.returned])
+        )
+    )
+    assert first.segments_version is not None and first.segmented == buyers
 
     again = prepare_demo_predictions(seeded_session, data=data, root=models_root)
     assert (again.model_version, again.trained, again.scored) == (first.model_version, False, 0)
+    assert (again.segments_version, again.segmented) == (first.segments_version, 0)
 
     # Other training data (a changed file) means a new model, and every account is rescored.
     telco_raw.iloc[:-50].to_csv(data, index=False)
