@@ -14,6 +14,7 @@ def _register() -> None:
     from crm_cli.nlu import app as nlu_app
     from crm_cli.predict import app as predict_app
     from crm_cli.retrieval import app as retrieval_app
+    from crm_cli.rules import app as rules_app
 
     app.add_typer(db.app, name="db")
     app.add_typer(demo.app, name="demo")
@@ -23,6 +24,7 @@ def _register() -> None:
     app.add_typer(kb_app, name="kb")
     app.add_typer(retrieval_app, name="retrieval")
     app.add_typer(nlu_app, name="nlu")
+    app.add_typer(rules_app, name="rules")
 
 
 _register()

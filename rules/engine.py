@@ -1,0 +1,167 @@
+"""The worker: claim pending events, fire the matching rules, record every firing.
+
+One batch is one transaction: the claim, every action's writes, the firing records and the
+"done" mark commit together. A worker killed mid-batch therefore leaves no trace: its events
+are pending again (PostgreSQL releases the row locks with the connection) and the next worker
+fires them once. Several workers on PostgreSQL share the table with
+`SELECT ... FOR UPDATE SKIP LOCKED`; on SQLite, one writer at a time is the database's own rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from crm_store.errors import CrmError
+from crm_store.models import CrmEvent, RuleFiring, utcnow
+from crm_store.models.events import EVENT_DONE, EVENT_PENDING
+from rules.actions import ActionContext, ActionError
+from rules.context import build_envs
+from rules.loader import Rule, RuleSet
+
+log = logging.getLogger(__name__)
+DEFAULT_BATCH = 500
+
+
+@dataclass
+class BatchResult:
+    """What one batch (or a whole drain) did."""
+
+    events: int = 0
+    fired: int = 0
+    failed: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        """Accumulate another batch's counts."""
+        self.events += other.events
+        self.fired += other.fired
+        self.failed += other.failed
+
+
+def new_worker_id() -> str:
+    """A label for this worker in the audit trail (`rule_firings.worker`)."""
+    return f"worker-{uuid.uuid4().hex[:12]}"
+
+
+def claim_events(session: Session, worker: str, limit: int) -> list[CrmEvent]:
+    """Lock up to `limit` pending events for this transaction, oldest first."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = (select(CrmEvent).where(CrmEvent.status == EVENT_PENDING).order_by(CrmEvent.id)
+                .limit(limit).with_for_update(skip_locked=True))
+        return list(session.scalars(stmt))
+    # SQLite: the UPDATE is the first write, so it takes the database's write lock; no other
+    # worker can claim the same rows until this transaction ends.
+    oldest = (select(CrmEvent.id).where(CrmEvent.status == EVENT_PENDING)
+              .order_by(CrmEvent.id).limit(limit))
+    session.execute(update(CrmEvent).where(CrmEvent.id.in_(oldest)).values(claimed_by=worker)
+                    .execution_options(synchronize_session=False))
+    stmt = (select(CrmEvent).where(CrmEvent.status == EVENT_PENDING,
+                                   CrmEvent.claimed_by == worker).order_by(CrmEvent.id))
+    return list(session.scalars(stmt))
+
+
+def fire(session: Session, rule: Rule, event: CrmEvent, env: dict[str, Any], worker: str,
+         now: datetime) -> bool:
+    """Run one rule's actions on one event inside a savepoint and record the firing.
+
+    An action that fails (a vanished record, an unknown owner) rolls back every action of
+    this firing, and the firing is recorded as `failed` with the reason; nothing is half done.
+
+    Returns:
+        True when every action succeeded.
+    """
+    local = {key: dict(value) if isinstance(value, dict) else value for key, value in env.items()}
+    matched = rule.matched_values(env)
+    results: list[dict[str, Any]] = []
+    error = None
+    try:
+        with session.begin_nested():
+            for index, action in enumerate(rule.actions):
+                ctx = ActionContext(session=session, event=event, env=local, rule_name=rule.name,
+                                    now=now, index=index, subject=rule.trigger.subject)
+                results.append(action.run(ctx))
+    except (ActionError, CrmError, SQLAlchemyError, ValueError) as exc:
+        error = f"{rule.actions[len(results)].kind}: {exc}"[:2000]
+        log.warning("rule %s failed on event %s: %s", rule.name, event.id, error)
+        results = []
+    else:
+        env.update(local)  # later rules on this event see what this one changed
+    session.add(RuleFiring(
+        rule_name=rule.name, rule_version=rule.version, event_id=event.id,
+        status="failed" if error else "fired", matched=matched, actions=results, error=error,
+        worker=worker, fired_at=now,
+    ))  # fmt: skip
+    return error is None
+
+
+def evaluate(rules: Sequence[Rule], env: dict[str, Any]) -> list[Rule]:
+    """The rules (already filtered by trigger) whose conditions hold for `env`."""
+    return [rule for rule in rules if rule.matches(env)]
+
+
+def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = DEFAULT_BATCH,
+                  now: datetime | None = None) -> BatchResult:
+    """Claim, evaluate, act and commit one batch; returns its counts (0 events when idle)."""
+    result = BatchResult()
+    try:
+        events = claim_events(session, worker, limit)
+        if not events:
+            session.rollback()
+            return result
+        now = now or utcnow()
+        for event, env in zip(events, build_envs(session, events, now), strict=True):
+            for rule in ruleset.for_event(event.type):
+                if rule.matches(env):
+                    ok = fire(session, rule, event, env, worker, now)
+                    result.fired += ok
+                    result.failed += not ok
+        session.execute(update(CrmEvent).where(CrmEvent.id.in_([e.id for e in events]))
+                        .values(status=EVENT_DONE, processed_at=now, claimed_by=worker)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    result.events = len(events)
+    return result
+
+
+def drain(session_factory: Callable[[], Session], ruleset: RuleSet, worker: str | None = None,
+          batch_size: int = DEFAULT_BATCH, max_batches: int | None = None) -> BatchResult:
+    """Process batches until no pending event is left (or `max_batches` ran)."""
+    worker = worker or new_worker_id()
+    total = BatchResult()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with session_factory() as session:
+            result = process_batch(session, ruleset, worker, batch_size)
+        batches += 1
+        total.add(result)
+        if result.events == 0:
+            break
+    return total
+
+
+def run_forever(session_factory: Callable[[], Session], ruleset: RuleSet,
+                tick: Callable[[], Any] | None = None, batch_size: int = DEFAULT_BATCH,
+                poll_seconds: float = 2.0, should_stop: Callable[[], bool] = lambda: False,
+                ) -> BatchResult:
+    """Loop: emit time events (`tick`), drain, sleep; until `should_stop()` says so."""
+    worker = new_worker_id()
+    total = BatchResult()
+    while not should_stop():
+        if tick is not None:
+            tick()
+        total.add(drain(session_factory, ruleset, worker, batch_size))
+        time.sleep(poll_seconds)
+    return total
+
