@@ -8,6 +8,8 @@ never invents a figure.
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -33,6 +35,7 @@ from predict import service
 from predict.errors import ModelNotFoundError, NotScorableError, PredictError
 from predict.service import ChurnResult
 
+logger = logging.getLogger(__name__)
 AT_RISK_SHOWN = 5
 AT_RISK_SCANNED = 500
 OFFERED_PRODUCTS = 3
@@ -69,6 +72,13 @@ def utter_reasons(dispatcher: CollectingDispatcher, row: PredictionScore) -> Non
         dispatcher.utter_message(response="utter_churn_reasons", reasons=", ".join(names))
 
 
+def refuse(dispatcher: CollectingDispatcher, account: ChosenAccount, error: PredictError) -> None:
+    """Say that the model refused (schema mismatch, untrusted file); the details go to the log,
+    since they name columns and files that mean nothing to a rep."""
+    logger.warning("prediction refused for account %s: %s", account.account_id, error)
+    dispatcher.utter_message(response="utter_prediction_refused", account=account.name)
+
+
 def live_churn(
     dispatcher: CollectingDispatcher, session: Session, scope: Scope, account: ChosenAccount
 ) -> tuple[ChurnResult | None, bool]:
@@ -83,9 +93,7 @@ def live_churn(
     except (ModelNotFoundError, NotScorableError):
         return None, True
     except PredictError as error:
-        dispatcher.utter_message(
-            response="utter_prediction_refused", account=account.name, reason=str(error)
-        )
+        refuse(dispatcher, account, error)
         return None, False
 
 
@@ -179,9 +187,7 @@ class ActionNextBestAction(AccountRequest):
         try:
             advice = service.next_best_action(session, account.account_id, scope=scope)
         except PredictError as error:
-            dispatcher.utter_message(
-                response="utter_prediction_refused", account=account.name, reason=str(error)
-            )
+            refuse(dispatcher, account, error)
             return []
         if advice is None:
             dispatcher.utter_message(response="utter_account_not_found", query=account.name)

@@ -6,6 +6,7 @@ Models are trained once per session from slices of the real data sets into a pri
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -228,3 +229,23 @@ async def test_at_risk_ranks_the_reps_batch_scores_with_their_driver(
     assert shown == sorted(shown, reverse=True)
     assert all(m["model_version"] == report.model_version for m in lines)
     assert all(m["driver"] != "n/a" for m in lines if m["label"] != "low")
+
+
+async def test_a_model_that_no_longer_matches_the_store_is_refused_without_a_figure(
+    crm_db: str, models: Path, domain: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = models / "churn" / (models / "churn" / "LATEST").read_text().strip()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["features"] = [*manifest["features"], "NumberOfCalls"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    # Same version, edited manifest: start from an empty model cache (restored afterwards).
+    monkeypatch.setattr(service, "_cache", {})
+    actions = (
+        (ActionChurnRisk(), "churn_risk"),
+        (ActionWhatToOffer(), "what_to_offer"),
+        (ActionNextBestAction(), "next_best_action"),
+    )
+    for action, intent in actions:
+        _, messages = await run(action, ask(f"{intent} {ACME}", intent, ACME), domain)
+        assert responses(messages) == ["utter_prediction_refused"]
+        assert not any("%" in str(value) for m in messages for value in m.values())
