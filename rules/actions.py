@@ -39,9 +39,8 @@ from crm_store.models import (
 )
 from crm_store.models.enums import ConversationStatus
 from crm_store.queries.conversations import append_message
-from crm_store.queries.deals import change_deal_stage
+from crm_store.queries.deals import move_deal_stage
 from crm_store.queries.tickets import SLA_HOURS, assign_ticket_number
-from crm_store.scope import Scope
 from rules.expr import NUMBER, ExprError, Schema, check_path, parse_duration, path_reader
 from rules.templates import Template, compile_template
 
@@ -75,6 +74,8 @@ class ActionContext:
         """The live ORM row behind `root` ("deal", "account"...), or ActionError if gone."""
         model = _MODELS[root]
         ident = (self.env.get(root) or {}).get("id")
+        if ident is None and root == self.event.subject_type:
+            ident = self.event.subject_id  # the subject vanished before its event was processed
         row = self.session.get(model, ident) if ident is not None else None
         if row is None:
             raise ActionError(f"{root} {ident} no longer exists")
@@ -339,7 +340,7 @@ class SetField(Action):
         before = getattr(row, self.field)
         if (self.record, self.field) == ("deal", "stage"):
             # Through the store, so the stage history and its event are written too.
-            change_deal_stage(session=ctx.session, scope=_SYSTEM, deal_id=row.id, stage=self.value)
+            move_deal_stage(session=ctx.session, deal=row, stage=self.value, changed_by_id=None)
         else:
             setattr(row, self.field, self.value)
         ctx.session.flush()
@@ -352,7 +353,6 @@ class SetField(Action):
                 "to": self.value.value}
 
 
-_SYSTEM = Scope(role=Role.admin, user_id=None, team_id=None, contact_id=None, email=None)
 _PRIORITIES = list(TicketPriority)
 
 

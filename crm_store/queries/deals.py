@@ -99,13 +99,24 @@ def change_deal_stage(
     deal = session.scalars(select(Deal).where(Deal.id == deal_id, deal_filter(scope))).first()
     if deal is None:
         raise NotFoundError(f"deal {deal_id} not found")
+    return move_deal_stage(session=session, deal=deal, stage=stage, changed_by_id=scope.user_id)
+
+
+def move_deal_stage(
+    *, session: Session, deal: Deal, stage: DealStage, changed_by_id: int | None
+) -> Deal:
+    """Move `deal` to `stage` without an access check (rules and imports act for the system).
+
+    Writes the stage history row and the `deal_stage_changed` event in the caller's
+    transaction; a move to the current stage is a no-op.
+    """
     if deal.stage == stage:
         return deal
     now = utcnow()
     previous = deal.stage_changes[-1].changed_at if deal.stage_changes else deal.created_at
     session.add(DealStageChange(
         deal_id=deal.id, from_stage=deal.stage, to_stage=stage, changed_at=now,
-        changed_by_id=scope.user_id, days_in_previous=max(0, (now - previous).days),
+        changed_by_id=changed_by_id, days_in_previous=max(0, (now - previous).days),
     ))  # fmt: skip
     emit_event(
         session=session, type="deal_stage_changed", subject_type="deal", subject_id=deal.id,
