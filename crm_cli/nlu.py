@@ -89,10 +89,13 @@ def scores(
 ) -> dict[str, float]:
     """Accuracy, macro F1 and, with an oos label, in-scope accuracy and oos recall.
 
-    A prediction below `threshold` becomes `oos_label` (or counts as wrong without one).
+    With an oos label, a prediction below `threshold` becomes that label (the bot would
+    hand it to out-of-scope handling); without one, the top intent is scored as it is.
     """
-    fallback = oos_label if oos_label is not None else "\0below-threshold"
-    final = [label if conf >= threshold else fallback for label, conf in predicted]
+    if oos_label is None:
+        final = [label for label, _ in predicted]
+    else:
+        final = [label if conf >= threshold else oos_label for label, conf in predicted]
     metrics: dict[str, float] = {
         "accuracy": sum(p == g for p, g in zip(final, gold, strict=True)) / len(gold),
         "macro_f1": _macro_f1(gold, final),

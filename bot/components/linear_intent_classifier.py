@@ -62,9 +62,7 @@ def _blocks(message: Message) -> List[Tuple[Text, bool, Any]]:
     return sorted(out, key=lambda block: block[0])
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(IntentClassifier, GraphComponent):
     """Linear SVM on weighted sparse + dense sentence features, temperature-calibrated."""
 
@@ -109,6 +107,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.layout: List[Tuple[Text, bool]] = []
         self.idf: Dict[Text, np.ndarray] = {}
         self.widths: Dict[Text, int] = {}
+        self._coef_blocks: Optional[List[np.ndarray]] = None
 
     @classmethod
     def create(
@@ -135,28 +134,29 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 if row is None or row.shape[1] != width:
                     row = sp.csr_matrix((1, width)) if is_sparse else np.zeros((1, width))
                 rows.append(row)
-            if is_sparse:
+            if is_sparse and len(rows) == 1:
+                stacked[origin] = sp.csr_matrix(rows[0])
+            elif is_sparse:
                 stacked[origin] = sp.vstack([sp.csr_matrix(r) for r in rows]).tocsr()
             else:
                 stacked[origin] = np.vstack([np.asarray(r, dtype=np.float64) for r in rows])
         return stacked
 
-    def _matrix(self, messages: List[Message]) -> sp.csr_matrix:
-        """The weighted design matrix: per-block TF-IDF (sparse) and scaled unit rows (dense)."""
-        parts = []
+    def _weighted_blocks(self, messages: List[Message]) -> List[Any]:
+        """Per-block TF-IDF rows (sparse) and scaled unit rows (dense), in layout order."""
+        out: List[Any] = []
         for origin, block in self._raw_blocks(messages).items():
             if sp.issparse(block):
-                block = block.astype(np.float64).tocsr(copy=True)
-                block.data = np.where(block.data > 0, 1.0 + np.log(np.abs(block.data) + 1e-12), 0)
-                idf = self.idf.get(origin)
-                if idf is not None and idf.shape[0] == block.shape[1]:
-                    block = block @ sp.diags(idf)
-                parts.append(_l2_rows(block))
+                out.append(_tfidf_rows(block, self.idf.get(origin)))
             else:
                 norms = np.linalg.norm(block, axis=1, keepdims=True)
-                unit = block / np.clip(norms, 1e-12, None)
-                parts.append(sp.csr_matrix(unit * float(self.config["dense_weight"])))
-        return sp.hstack(parts).tocsr()
+                out.append(block / np.clip(norms, 1e-12, None) * float(self.config["dense_weight"]))
+        return out
+
+    def _matrix(self, messages: List[Message]) -> sp.csr_matrix:
+        """The whole design matrix (training): the weighted blocks side by side."""
+        blocks = self._weighted_blocks(messages)
+        return sp.hstack([b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks]).tocsr()
 
     def _fit_idf(self, messages: List[Message]) -> None:
         self.idf = {}
@@ -185,10 +185,23 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             random_state=int(self.config["random_state"]),
         )
 
-    def _scores(self, X: sp.csr_matrix) -> np.ndarray:
-        scores = np.asarray(X @ self.coef.T) + self.intercept
-        if len(self.classes) == 2 and self.coef.shape[0] == 1:
-            scores = np.hstack([-scores, scores])
+    def _block_weights(self) -> List[np.ndarray]:
+        """The coefficient columns of each block, transposed (width x classes), cached."""
+        if self._coef_blocks is None:
+            self._coef_blocks, offset = [], 0
+            for origin, _ in self.layout:
+                width = self.widths[origin]
+                columns = self.coef[:, offset : offset + width]
+                self._coef_blocks.append(np.ascontiguousarray(columns.T))
+                offset += width
+        return self._coef_blocks
+
+    def _scores(self, messages: List[Message]) -> np.ndarray:
+        """SVM scores block by block: no design matrix is built for a single message."""
+        scores = np.tile(self.intercept, (len(messages), 1))
+        blocks = self._weighted_blocks(messages)
+        for block, weights in zip(blocks, self._block_weights(), strict=True):
+            scores += np.asarray(block @ weights)
         return scores
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -211,6 +224,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.temperature = self._calibrate(X, y)
         svm = self._svm().fit(X, y)
         self.coef, self.intercept = self._full_coef(svm, len(labels))
+        self._coef_blocks = None
         self.persist()
         return self._resource
 
@@ -249,7 +263,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def predict_proba(self, messages: List[Message]) -> np.ndarray:
         """Calibrated class probabilities, one row per message, columns as `classes`."""
-        return softmax(self.temperature * self._scores(self._matrix(messages)))
+        return softmax(self.temperature * self._scores(messages))
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Set `intent` and `intent_ranking` (sorted, at most `ranking_length` entries)."""
@@ -261,9 +275,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             order = np.argsort(-row, kind="stable")
             if length > 0:
                 order = order[:length]
-            ranking = [
-                {"name": str(self.classes[i]), "confidence": float(row[i])} for i in order
-            ]
+            ranking = [{"name": str(self.classes[i]), "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
@@ -306,26 +318,35 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             model_storage.read_from(resource) as folder,
             np.load(folder / f"{resource.name}.npz", allow_pickle=False) as data,
         ):
-                component.classes = data["classes"]
-                component.coef = data["coef"].astype(np.float64)
-                component.intercept = data["intercept"]
-                component.temperature = float(data["temperature"][0])
-                component.layout = [
-                    (str(o), bool(s))
-                    for o, s in zip(data["layout_origin"], data["layout_sparse"], strict=True)
-                ]
-                component.widths = {
-                    str(o): int(w)
-                    for o, w in zip(data["layout_origin"], data["layout_width"], strict=True)
-                }
-                component.idf = {
-                    origin: data[f"idf_{i}"]
-                    for i, (origin, _) in enumerate(component.layout)
-                    if f"idf_{i}" in data
-                }
+            component.classes = data["classes"]
+            component.coef = data["coef"].astype(np.float64)
+            component.intercept = data["intercept"]
+            component.temperature = float(data["temperature"][0])
+            component.layout = [
+                (str(o), bool(s))
+                for o, s in zip(data["layout_origin"], data["layout_sparse"], strict=True)
+            ]
+            component.widths = {
+                str(o): int(w)
+                for o, w in zip(data["layout_origin"], data["layout_width"], strict=True)
+            }
+            component.idf = {
+                origin: data[f"idf_{i}"]
+                for i, (origin, _) in enumerate(component.layout)
+                if f"idf_{i}" in data
+            }
         return component
 
 
-def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    return sp.diags(1.0 / np.clip(norms, 1e-12, None)) @ matrix
+def _tfidf_rows(block: sp.csr_matrix, idf: Optional[np.ndarray]) -> sp.csr_matrix:
+    """Sublinear tf (1 + log count) x idf, each row scaled to unit length (plain numpy)."""
+    block = sp.csr_matrix(block, dtype=np.float64, copy=True)
+    block.sum_duplicates()
+    data = np.where(block.data > 0, 1.0 + np.log(np.maximum(block.data, 1e-12)), 0.0)
+    if idf is not None and idf.shape[0] == block.shape[1]:
+        data *= idf[block.indices]
+    lengths = np.diff(block.indptr)
+    rows = np.repeat(np.arange(block.shape[0]), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=block.shape[0]))
+    block.data = data / np.clip(norms, 1e-12, None)[rows]
+    return block

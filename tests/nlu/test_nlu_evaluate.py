@@ -26,7 +26,7 @@ def test_scores_treat_low_confidence_as_out_of_scope() -> None:
     assert metrics["in_scope_accuracy"] == pytest.approx(0.5)
     assert metrics["oos_recall"] == pytest.approx(0.5)
     no_oos = scores(["a", "b"], [("a", 0.9), ("b", 0.2)], threshold=0.5, oos_label=None)
-    assert no_oos["accuracy"] == pytest.approx(0.5) and "oos_recall" not in no_oos
+    assert no_oos["accuracy"] == pytest.approx(1.0) and "oos_recall" not in no_oos
 
 
 def test_best_threshold_separates_confident_from_unsure() -> None:
