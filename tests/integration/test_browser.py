@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
+BOT_REPLIES = "#log .msg.bot:not(.typing)"
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
@@ -33,10 +36,17 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _send(page: Page, text: str, expect: str) -> None:
+def _send(page: Page, text: str, expect: str | None = None) -> None:
+    """Type a message and wait for the bot's reply (containing `expect`, when given)."""
+    page.wait_for_function("() => !document.querySelector('#send').disabled", timeout=30_000)
+    before = page.locator(BOT_REPLIES).count()
     page.fill("#text", text)
     page.keyboard.press("Enter")
-    page.get_by_text(expect, exact=False).last.wait_for(timeout=30_000)
+    page.wait_for_function(
+        f"n => document.querySelectorAll('{BOT_REPLIES}').length > n", arg=before, timeout=30_000
+    )
+    if expect is not None:
+        page.get_by_text(expect, exact=False).last.wait_for(timeout=30_000)
 
 
 def _shot(page: Page, name: str, running) -> None:
@@ -51,9 +61,9 @@ def test_customer_chat_page_answers_and_shows_html_as_text(browser: Browser, run
     _send(page, f"where is my order {CREDS.customer_order_number}?", "What email address")
     _send(page, CREDS.customer_email, f"Order {CREDS.customer_order_number}")
     hostile = "<img src=x onerror=alert(1)><b>bold?</b>"
-    _send(page, hostile, "Sorry")
+    _send(page, hostile)
     # Shown as typed, never parsed: no element was created from the message.
-    assert page.get_by_text(hostile).count() == 1
+    assert page.locator("#log .msg.user").last.text_content() == hostile
     assert page.locator("#log img, #log b").count() == 0
     _shot(page, "customer-chat", running)
     page.close()
