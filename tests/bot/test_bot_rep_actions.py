@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from bot_support import (
@@ -166,7 +167,11 @@ async def test_open_deals_amount_filter(crm_db: str, domain: dict) -> None:
     assert "at least $1,000,000,000" in messages[0]["scope_text"]
 
 
-async def test_churn_is_unavailable_until_a_score_exists(crm_db: str, domain: dict) -> None:
+async def test_churn_is_unavailable_until_a_score_exists(
+    crm_db: str, domain: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No trained model (an empty registry): the actions fall back to stored scores only.
+    monkeypatch.setenv("CRM_MODELS_DIR", str(tmp_path / "no-models"))
     crm = rep_identity()
     name = DEMO_CREDENTIALS.rep_account_name
     target = account_id(name)
