@@ -113,9 +113,13 @@ class KnowledgeService:
 
     @staticmethod
     def _reply(hit: Hit) -> str:
-        snippet = hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[:SNIPPET_CHARS] + "…"
         source = f"{hit.title} ({hit.url})" if hit.url else hit.title
-        return f"{snippet}\n\nSource: {source}"
+        return f"{snippet(hit)}\n\nSource: {source}"
+
+
+def snippet(hit: Hit) -> str:
+    """The cited chunk's text, cut at SNIPPET_CHARS so a chat reply stays readable."""
+    return hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[:SNIPPET_CHARS] + "…"
 
 
 _service: KnowledgeService | None = None

@@ -8,6 +8,7 @@ the two, the next start sees a stale manifest and rebuilds (see `retrieval.servi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from retrieval.ingest import (
     discover,
     load_file,
 )
-from retrieval.knowledge import KnowledgeIndex
+from retrieval.knowledge import MANIFEST, KnowledgeIndex
 
 Progress = Callable[[int], None]
 
@@ -124,3 +125,73 @@ def sync(
     index.add(new_chunks, progress)
     report.chunks_indexed = len(new_chunks)
     return report
+
+
+def index_paths(
+    paths: list[Path],
+    url: str | None = None,
+    settings: RetrievalSettings | None = None,
+    include_crm: bool = False,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> tuple[SyncReport, int]:
+    """Sync the sources into the database at `url`, commit, then save the index files.
+
+    The store commits before the files are written; a crash in between leaves a stale
+    manifest that the next `open_index` rebuilds from the rows.
+
+    Returns:
+        The report and the number of chunks in the index afterwards.
+    """
+    from crm_store import db
+    from retrieval.service import open_index  # the service imports this module's callers
+
+    settings = settings or RetrievalSettings()
+    with db.session_scope(url) as session:
+        index = open_index(session, settings)
+        report = sync(index, session, paths, include_crm, progress, on_total)
+        session.flush()
+    index.save(settings.index_dir)
+    return report, len(index)
+
+
+STAMP = "sources.sha256"
+
+
+def sources_digest(paths: list[Path], url: str) -> str:
+    """SHA-256 over the database URL and every source file's path and bytes."""
+    digest = hashlib.sha256(url.encode())
+    for path in discover(paths):
+        digest.update(str(path.resolve()).encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
+def ensure_indexed(
+    paths: list[Path], url: str, settings: RetrievalSettings | None = None
+) -> SyncReport | None:
+    """Index `paths` into the database at `url` unless nothing changed since the last run.
+
+    Why: `crm demo run` calls this at every start; loading the embedder alone takes seconds,
+    so it is skipped when the files, the database URL, the store's indexed sources and the
+    index files are all as the last run left them (a reset database re-indexes).
+
+    Returns:
+        The sync report, or None when the stamp showed the index already up to date.
+    """
+    settings = settings or RetrievalSettings()
+    stamp = settings.index_dir / STAMP
+    fresh = (settings.index_dir / MANIFEST).exists() and stamp.exists()
+    if fresh and stamp.read_text().strip() == _stamp(paths, url):
+        return None
+    report, _ = index_paths(paths, url, settings)
+    stamp.write_text(_stamp(paths, url) + "\n")
+    return report
+
+
+def _stamp(paths: list[Path], url: str) -> str:
+    from crm_store import db
+
+    with db.session_scope(url) as session:
+        stored = sorted(store.source_hashes(session=session).items())
+    return hashlib.sha256(f"{sources_digest(paths, url)}{stored}".encode()).hexdigest()

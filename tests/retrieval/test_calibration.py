@@ -7,9 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.calibration import FEATURES, Calibrator, best_threshold, features, fit
+from retrieval.calibration import (
+    FEATURES,
+    MARGIN_CAP,
+    Calibrator,
+    best_threshold,
+    features,
+    fit,
+)
+from retrieval.knowledge import KnowledgeIndex
 from retrieval.scoring import GroupScore
-from retrieval.types import Chunk
 
 
 def test_best_threshold_separates_and_prefers_abstaining() -> None:
@@ -52,9 +59,20 @@ def test_shipped_calibration_loads_and_round_trips(tmp_path: Path) -> None:
 
 def test_features_of_empty_and_ranked_results() -> None:
     assert features("anything", [], {}).tolist() == [0.0, 0.0, 0.0]
-    chunk = Chunk(
-        source="a", ordinal=0, group="g", title="Reset password", text="Use the link.", id=1
-    )
-    groups = [GroupScore("g", 0.8, 1, 0.8, 0.8, 0.0), GroupScore("h", 0.5, 2, 0.5, 0.5, 0.0)]
-    top1, margin, overlap = features("reset my password now", groups, {1: chunk})
-    assert top1 == 0.8 and margin == pytest.approx(0.3) and overlap == pytest.approx(2 / 3)
+    groups = [GroupScore("g", 0.8, 1, 0.9, 0.7, 0.0), GroupScore("h", 0.5, 2, 0.5, 0.5, 0.0)]
+    top1, margin, body = features("reset my password now", groups, {})
+    # The margin (0.3) is capped: a tiny knowledge base must not look surer than a big one.
+    assert top1 == 0.8 and margin == pytest.approx(MARGIN_CAP) and body == pytest.approx(0.7)
+    close = [groups[0], GroupScore("h", 0.77, 2, 0.77, 0.77, 0.0)]
+    assert features("reset my password now", close, {})[1] == pytest.approx(0.03)
+
+
+def test_tiny_knowledge_base_does_not_read_certain(index: KnowledgeIndex) -> None:
+    """Five articles: a clear hit is confident but below 1.00, out-of-domain stays low."""
+    cal = Calibrator.load()
+    hit = index.search_groups("how do I reset my password?", "public")
+    miss = index.search_groups("who won the world cup?", "public")
+    hit_conf = cal.confidence(features("how do I reset my password?", hit, index.chunks))
+    miss_conf = cal.confidence(features("who won the world cup?", miss, index.chunks))
+    assert not cal.abstains(hit_conf) and hit_conf < 0.995
+    assert cal.abstains(miss_conf)
