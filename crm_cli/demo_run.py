@@ -20,6 +20,7 @@ from crm_store import db, migrate
 from crm_store.demo import DEMO_CREDENTIALS, seed
 
 console = Console(stderr=True)
+KB_DIR = rasa_model.REPO_ROOT / "kb"  # the demo company's help-centre articles
 
 
 def _port(preferred: int) -> int:
@@ -38,12 +39,30 @@ def prepare_database(url: str) -> None:
     """Migrate, seed the demo company unless it is already there, then score its churn.
 
     The churn step trains from the Telco file only when the registry has no model for that
-    exact file, so a rep asking "churn risk for Acme Corp" gets a real probability.
+    exact file, so a rep asking "churn risk for Acme Corp" gets a real probability. The
+    demo help centre (kb/) is indexed when its files or the database changed.
     """
     migrate.upgrade(url)
     with db.session_scope(url) as session:
         seed(session)
     _prepare_predictions(url)
+    _prepare_knowledge(url)
+
+
+def _prepare_knowledge(url: str) -> None:
+    """Index kb/ for the bot's cited answers; skipped (cached by content hash) if unchanged."""
+    from retrieval.sync import ensure_indexed  # loads the embedder only when needed
+
+    report = ensure_indexed([KB_DIR], url)
+    if report is None:
+        console.print("Knowledge base unchanged since the last run.")
+        return
+    for problem in report.errors:
+        console.print(f"[yellow]Knowledge base: skipped {problem}[/yellow]")
+    console.print(
+        f"Knowledge base indexed: {report.chunks_indexed} chunk(s) from "
+        f"{report.added_sources + report.replaced_sources} changed article(s)."
+    )
 
 
 def _prepare_predictions(url: str) -> None:
