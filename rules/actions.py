@@ -25,7 +25,7 @@ from crm_store.models import (
     DealStage,
     Lead,
     LeadStatus,
-    Notification,
+    NotificationStatus,
     Role,
     RuleState,
     Task,
@@ -68,7 +68,8 @@ class ActionContext:
     now: datetime
     index: int = 0
     subject: str = ""
-    cache: dict[str, Any] = field(default_factory=dict)
+    # Rows to insert in bulk with the batch (notifications): one statement, not one per firing.
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, root: str) -> Any:
         """The live ORM row behind `root` ("deal", "account"...), or ActionError if gone."""
@@ -438,11 +439,11 @@ class Notify(Action):
                    "room": self.room, "user_id": user.id if user else None,
                    "slack_user_id": user.slack_user_id if user else None,
                    "email": user.email if user else None}
-        note = Notification(channel=self.channel, kind="rule", payload=payload,
-                            dedupe_key=f"rule:{ctx.rule_name}:{ctx.event.id}:{ctx.index}"[:200])
-        ctx.session.add(note)
-        ctx.session.flush()
-        return {"action": self.kind, "notification_id": note.id,
+        key = f"rule:{ctx.rule_name}:{ctx.event.id}:{ctx.index}"[:200]
+        ctx.outbox.append({"channel": self.channel, "kind": "rule", "payload": payload,
+                           "status": NotificationStatus.pending, "attempts": 0,
+                           "next_attempt_at": ctx.now, "dedupe_key": key, "created_at": ctx.now})
+        return {"action": self.kind, "dedupe_key": key,
                 "to": self.room or (user.email if user else None)}
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,16 +13,16 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store.errors import CrmError
-from crm_store.models import CrmEvent, RuleFiring, utcnow
+from crm_store.models import CrmEvent, Notification, RuleFiring, utcnow
 from crm_store.models.events import EVENT_DONE, EVENT_PENDING
 from rules.actions import ActionContext, ActionError
 from rules.context import build_envs
@@ -69,37 +69,81 @@ def claim_events(session: Session, worker: str, limit: int) -> list[CrmEvent]:
     return list(session.scalars(stmt))
 
 
-def fire(session: Session, rule: Rule, event: CrmEvent, env: dict[str, Any], worker: str,
-         now: datetime) -> bool:
-    """Run one rule's actions on one event inside a savepoint and record the firing.
+class _RetryCarefully(Exception):
+    """An action failed in fast mode: redo the batch with a savepoint per firing."""
 
-    An action that fails (a vanished record, an unknown owner) rolls back every action of
-    this firing, and the firing is recorded as `failed` with the reason; nothing is half done.
+
+# Errors that mean "this firing cannot be done", not "the database is gone".
+FIRING_ERRORS = (ActionError, CrmError, ValueError, IntegrityError, DataError)
+
+
+@dataclass
+class _Writes:
+    """Rows a batch inserts in bulk just before it commits."""
+
+    firings: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, session: Session) -> None:
+        if self.outbox:
+            session.execute(insert(Notification), self.outbox)
+        if self.firings:
+            session.execute(insert(RuleFiring), self.firings)
+
+
+def _run_actions(session: Session, rule: Rule, event: CrmEvent, env: dict[str, Any],
+                 now: datetime, writes: _Writes) -> list[dict[str, Any]]:
+    local = {key: dict(value) if isinstance(value, dict) else value for key, value in env.items()}
+    results = []
+    outbox: list[dict[str, Any]] = []
+    for index, action in enumerate(rule.actions):
+        ctx = ActionContext(session=session, event=event, env=local, rule_name=rule.name,
+                            now=now, index=index, subject=rule.trigger.subject, outbox=outbox)
+        try:
+            results.append(action.run(ctx))
+        except FIRING_ERRORS as exc:
+            raise _ActionFailed(f"{action.kind}: {exc}"[:2000]) from exc
+    env.update(local)  # later rules on this event see what this one changed
+    writes.outbox.extend(outbox)  # only a firing that succeeded whole leaves rows behind
+    return results
+
+
+class _ActionFailed(Exception):
+    pass
+
+
+def fire(session: Session, rule: Rule, event: CrmEvent, env: dict[str, Any], worker: str,
+         now: datetime, writes: _Writes, careful: bool = True) -> bool:
+    """Run one rule's actions on one event and record the firing.
+
+    In careful mode the actions run inside a savepoint: one that fails (a vanished record, an
+    unknown owner) rolls back every action of this firing, and the firing is recorded as
+    `failed` with the reason, so nothing is half done. In fast mode (no savepoint round trips)
+    a failure aborts the whole batch, which is then redone carefully.
 
     Returns:
         True when every action succeeded.
     """
-    local = {key: dict(value) if isinstance(value, dict) else value for key, value in env.items()}
     matched = rule.matched_values(env)
-    results: list[dict[str, Any]] = []
     error = None
-    try:
-        with session.begin_nested():
-            for index, action in enumerate(rule.actions):
-                ctx = ActionContext(session=session, event=event, env=local, rule_name=rule.name,
-                                    now=now, index=index, subject=rule.trigger.subject)
-                results.append(action.run(ctx))
-    except (ActionError, CrmError, SQLAlchemyError, ValueError) as exc:
-        error = f"{rule.actions[len(results)].kind}: {exc}"[:2000]
-        log.warning("rule %s failed on event %s: %s", rule.name, event.id, error)
-        results = []
+    results: list[dict[str, Any]] = []
+    if careful:
+        try:
+            with session.begin_nested():
+                results = _run_actions(session, rule, event, env, now, writes)
+        except _ActionFailed as exc:
+            error = str(exc)
+            log.warning("rule %s failed on event %s: %s", rule.name, event.id, error)
     else:
-        env.update(local)  # later rules on this event see what this one changed
-    session.add(RuleFiring(
-        rule_name=rule.name, rule_version=rule.version, event_id=event.id,
-        status="failed" if error else "fired", matched=matched, actions=results, error=error,
-        worker=worker, fired_at=now,
-    ))  # fmt: skip
+        try:
+            results = _run_actions(session, rule, event, env, now, writes)
+        except _ActionFailed as exc:
+            raise _RetryCarefully from exc
+    writes.firings.append({
+        "rule_name": rule.name, "rule_version": rule.version, "event_id": event.id,
+        "status": "failed" if error else "fired", "matched": matched, "actions": results,
+        "error": error, "worker": worker, "fired_at": now,
+    })  # fmt: skip
     return error is None
 
 
@@ -111,6 +155,15 @@ def evaluate(rules: Sequence[Rule], env: dict[str, Any]) -> list[Rule]:
 def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = DEFAULT_BATCH,
                   now: datetime | None = None) -> BatchResult:
     """Claim, evaluate, act and commit one batch; returns its counts (0 events when idle)."""
+    try:
+        return _process(session, ruleset, worker, limit, now, careful=False)
+    except _RetryCarefully:
+        session.rollback()
+        return _process(session, ruleset, worker, limit, now, careful=True)
+
+
+def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
+             now: datetime | None, careful: bool) -> BatchResult:
     result = BatchResult()
     try:
         events = claim_events(session, worker, limit)
@@ -118,16 +171,20 @@ def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = 
             session.rollback()
             return result
         now = now or utcnow()
+        writes = _Writes()
         for event, env in zip(events, build_envs(session, events, now), strict=True):
             for rule in ruleset.for_event(event.type):
                 if rule.matches(env):
-                    ok = fire(session, rule, event, env, worker, now)
+                    ok = fire(session, rule, event, env, worker, now, writes, careful)
                     result.fired += ok
                     result.failed += not ok
+        writes.flush(session)
         session.execute(update(CrmEvent).where(CrmEvent.id.in_([e.id for e in events]))
                         .values(status=EVENT_DONE, processed_at=now, claimed_by=worker)
                         .execution_options(synchronize_session=False))
         session.commit()
+    except _RetryCarefully:
+        raise
     except BaseException:
         session.rollback()
         raise
