@@ -23,10 +23,8 @@ def index_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from crm_store import db
     from retrieval.config import RetrievalSettings
-    from retrieval.service import open_index
-    from retrieval.sync import sync
+    from retrieval.sync import index_paths
 
     if not paths and not crm:
         _err("error: give at least one PATH or --crm")
@@ -39,19 +37,15 @@ def index_cmd(
         TimeRemainingColumn(),
     )
     try:
-        with db.session_scope() as session, Progress(*columns, console=_console()) as bar:
+        with Progress(*columns, console=_console()) as bar:
             task = bar.add_task("embedding chunks", total=None)
-            index = open_index(session, settings)
-            report = sync(
-                index,
-                session,
+            report, size = index_paths(
                 list(paths or []),
+                settings=settings,
                 include_crm=crm,
                 progress=lambda n: bar.advance(task, n),
                 on_total=lambda n: bar.update(task, total=n),
             )
-            session.flush()
-        index.save(settings.index_dir)
     except SQLAlchemyError as exc:
         _err(f"error: the CRM store is not ready ({type(exc).__name__}); run `crm db upgrade`")
         raise typer.Exit(code=2) from None
@@ -63,7 +57,7 @@ def index_cmd(
         f"sources: {report.added_sources} added, {report.replaced_sources} replaced, "
         f"{report.removed_sources} removed, {report.unchanged_sources} unchanged; "
         f"chunks: {report.chunks_indexed} indexed, {report.chunks_removed} removed; "
-        f"{len(report.errors)} problem(s); index: {len(index)} chunks ({index.kind})"
+        f"{len(report.errors)} problem(s); index: {size} chunks"
     )
 
 
