@@ -81,10 +81,11 @@ def emit_event_once(
         "status": "pending", "occurred_at": occurred_at or utcnow(),
     }  # fmt: skip
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(CrmEvent).values(**values).on_conflict_do_nothing(
+    stmt = dialect.insert(CrmEvent.__table__).values(**values).on_conflict_do_nothing(
         index_elements=["dedupe_key"]
     )
-    return bool(session.execute(stmt).rowcount)
+    # RETURNING tells the two cases apart on both databases (rowcount is -1 on psycopg here).
+    return session.execute(stmt.returning(CrmEvent.id)).first() is not None
 
 
 def _conversation_account(session: Session, conversation: Conversation) -> int | None:
