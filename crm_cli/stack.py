@@ -114,9 +114,19 @@ def rasa_server(model: Path, port: int, action_url: str, log_dir: Path) -> Servi
     )
 
 
-def action_server(port: int, database_url: str, log_dir: Path) -> ServiceProcess:
-    """The rasa-sdk action server (main venv), bound to loopback only."""
-    env = {**os.environ, "CRM_DATABASE_URL": database_url, "SANIC_HOST": "127.0.0.1"}
+def action_server(
+    port: int, database_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> ServiceProcess:
+    """The rasa-sdk action server (main venv), bound to loopback only.
+
+    `extra_env` adds settings such as `CRM_RETRIEVAL_INDEX_DIR` (the tests' own index).
+    """
+    env = {
+        **os.environ,
+        "CRM_DATABASE_URL": database_url,
+        "SANIC_HOST": "127.0.0.1",
+        **(extra_env or {}),
+    }
     return ServiceProcess(
         name="actions",
         argv=[str(MAIN_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(port)],

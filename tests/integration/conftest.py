@@ -21,6 +21,8 @@ import pytest
 from crm_cli import rasa_model, stack
 from crm_store import db, migrate
 from crm_store.demo import seed
+from retrieval.config import REPO_ROOT, RetrievalSettings
+from retrieval.sync import index_paths
 
 PG_ADMIN_DSN = os.environ.get("CRM_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -92,14 +94,27 @@ def stack_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="session")
+def kb_index_env(stack_db: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The demo knowledge base (kb/) indexed into this database and a tmp index folder."""
+    index_dir = tmp_path_factory.mktemp("kb-index")
+    settings = RetrievalSettings().with_(index_path=index_dir)
+    index_paths([REPO_ROOT / "kb"], stack_db, settings)
+    return {"CRM_RETRIEVAL_INDEX_DIR": str(index_dir)}
+
+
+@pytest.fixture(scope="session")
 def running(
-    stack_db: str, rasa_url: str, action_port: int, log_dir: Path
+    stack_db: str,
+    rasa_url: str,
+    action_port: int,
+    log_dir: Path,
+    kb_index_env: dict[str, str],
 ) -> Iterator[RunningStack]:
     """Action server + API for this database, talking to the shared Rasa server."""
     action_url = f"http://127.0.0.1:{action_port}"
     api_port = stack.free_port()
     processes = [
-        stack.action_server(action_port, stack_db, log_dir),
+        stack.action_server(action_port, stack_db, log_dir, extra_env=kb_index_env),
         stack.api_server(
             api_port,
             rasa_url=rasa_url,
