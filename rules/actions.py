@@ -20,7 +20,6 @@ from crm_store.models import (
     Account,
     Contact,
     Conversation,
-    CrmEvent,
     Deal,
     DealStage,
     Lead,
@@ -62,7 +61,7 @@ class ActionContext:
     """What an action may use: the session of the firing, the event and the condition env."""
 
     session: Session
-    event: CrmEvent
+    event: Any  # a crm_events row (or a CrmEvent): id, type, subject_type, subject_id...
     env: dict[str, Any]
     rule_name: str
     now: datetime

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_store.models import CrmEvent
 from rules.triggers import RECORD_MODELS, TRIGGERS, plain
 
 Env = dict[str, Any]
@@ -33,16 +32,19 @@ def _load_rows(session: Session, record: str, ids: Iterable[int]) -> dict[int, d
     return rows
 
 
-def event_values(event: CrmEvent) -> dict[str, Any]:
+def event_values(event: Any) -> dict[str, Any]:
     """The `event.*` fields: id, type, time and the payload's own fields."""
-    return {**(event.payload or {}), "id": event.id, "type": event.type,
-            "occurred_at": event.occurred_at}
+    values = dict(event.payload or {})
+    values["id"], values["type"], values["occurred_at"] = event.id, event.type, event.occurred_at
+    return values
 
 
-def build_envs(session: Session, events: Sequence[CrmEvent], now: datetime) -> list[Env]:
+def build_envs(session: Session, events: Sequence[Any], now: datetime) -> list[Env]:
     """One condition environment per event, in order: `event`, the subject, `account`, `now`.
 
-    A record that no longer exists reads as an empty record (every field null), so
+    `events` are `crm_events` rows or `CrmEvent` objects (anything with their attributes).
+    Events about the same record share its dict: the worker copies before an action changes
+    anything. A record that no longer exists reads as an empty record (every field null), so
     conditions on it are simply false; actions that need it fail with a clear message.
     """
     wanted: dict[str, set[int]] = defaultdict(set)
@@ -50,23 +52,21 @@ def build_envs(session: Session, events: Sequence[CrmEvent], now: datetime) -> l
         if event.subject_id is not None and event.subject_type in RECORD_MODELS:
             wanted[event.subject_type].add(event.subject_id)
     subjects = {kind: _load_rows(session, kind, ids) for kind, ids in wanted.items()}
-    account_ids: set[int] = set()
+    empty: dict[str, Any] = {}
+    pairs = []
     for event in events:
-        subject = subjects.get(event.subject_type, {}).get(event.subject_id or -1, {})
-        account_id = subject.get("account_id", event.account_id) if event.subject_type != (
-            "account") else event.subject_id
-        if account_id is not None:
-            account_ids.add(int(account_id))
-    accounts = _load_rows(session, "account", account_ids) if account_ids else {}
+        subject = subjects.get(event.subject_type, empty).get(event.subject_id, empty)
+        account_id = event.subject_id if event.subject_type == "account" else subject.get(
+            "account_id", event.account_id)
+        pairs.append((event, subject, account_id))
+    ids = {int(a) for _, _, a in pairs if a is not None}
+    accounts = _load_rows(session, "account", ids) if ids else {}
     envs = []
-    for event in events:
-        subject = subjects.get(event.subject_type, {}).get(event.subject_id or -1, {})
+    for event, subject, account_id in pairs:
         env: Env = {"now": now, "event": event_values(event)}
         trigger = TRIGGERS.get(event.type)
         if trigger is not None and trigger.subject != "account":
-            env[trigger.subject] = dict(subject)
-        account_id = event.subject_id if event.subject_type == "account" else subject.get(
-            "account_id", event.account_id)
-        env["account"] = dict(accounts.get(int(account_id), {})) if account_id is not None else {}
+            env[trigger.subject] = subject
+        env["account"] = accounts.get(account_id, empty) if account_id is not None else empty
         envs.append(env)
     return envs

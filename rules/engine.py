@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,21 +52,25 @@ def new_worker_id() -> str:
     return f"worker-{uuid.uuid4().hex[:12]}"
 
 
-def claim_events(session: Session, worker: str, limit: int) -> list[CrmEvent]:
-    """Lock up to `limit` pending events for this transaction, oldest first."""
+def claim_events(session: Session, worker: str, limit: int) -> list[Row[Any]]:
+    """Lock up to `limit` pending events for this transaction, oldest first.
+
+    Returns plain rows (attribute access like the model): building 100k ORM objects would
+    cost more than evaluating the rules.
+    """
+    table = CrmEvent.__table__
     if session.get_bind().dialect.name == "postgresql":
-        stmt = (select(CrmEvent).where(CrmEvent.status == EVENT_PENDING).order_by(CrmEvent.id)
+        stmt = (select(table).where(table.c.status == EVENT_PENDING).order_by(table.c.id)
                 .limit(limit).with_for_update(skip_locked=True))
-        return list(session.scalars(stmt))
+        return list(session.execute(stmt))
     # SQLite: the UPDATE is the first write, so it takes the database's write lock; no other
     # worker can claim the same rows until this transaction ends.
-    oldest = (select(CrmEvent.id).where(CrmEvent.status == EVENT_PENDING)
-              .order_by(CrmEvent.id).limit(limit))
-    session.execute(update(CrmEvent).where(CrmEvent.id.in_(oldest)).values(claimed_by=worker)
-                    .execution_options(synchronize_session=False))
-    stmt = (select(CrmEvent).where(CrmEvent.status == EVENT_PENDING,
-                                   CrmEvent.claimed_by == worker).order_by(CrmEvent.id))
-    return list(session.scalars(stmt))
+    oldest = (select(table.c.id).where(table.c.status == EVENT_PENDING)
+              .order_by(table.c.id).limit(limit))
+    session.execute(update(table).where(table.c.id.in_(oldest)).values(claimed_by=worker))
+    stmt = (select(table).where(table.c.status == EVENT_PENDING, table.c.claimed_by == worker)
+            .order_by(table.c.id))
+    return list(session.execute(stmt))
 
 
 class _RetryCarefully(Exception):
@@ -86,12 +90,12 @@ class _Writes:
 
     def flush(self, session: Session) -> None:
         if self.outbox:
-            session.execute(insert(Notification), self.outbox)
+            session.execute(insert(Notification.__table__), self.outbox)
         if self.firings:
-            session.execute(insert(RuleFiring), self.firings)
+            session.execute(insert(RuleFiring.__table__), self.firings)
 
 
-def _run_actions(session: Session, rule: Rule, event: CrmEvent, env: dict[str, Any],
+def _run_actions(session: Session, rule: Rule, event: Any, env: dict[str, Any],
                  now: datetime, writes: _Writes) -> list[dict[str, Any]]:
     local = {key: dict(value) if isinstance(value, dict) else value for key, value in env.items()}
     results = []
@@ -112,7 +116,7 @@ class _ActionFailed(Exception):
     pass
 
 
-def fire(session: Session, rule: Rule, event: CrmEvent, env: dict[str, Any], worker: str,
+def fire(session: Session, rule: Rule, event: Any, env: dict[str, Any], worker: str,
          now: datetime, writes: _Writes, careful: bool = True) -> bool:
     """Run one rule's actions on one event and record the firing.
 
@@ -172,16 +176,17 @@ def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
             return result
         now = now or utcnow()
         writes = _Writes()
+        by_type, none = ruleset.by_trigger, ()
         for event, env in zip(events, build_envs(session, events, now), strict=True):
-            for rule in ruleset.for_event(event.type):
-                if rule.matches(env):
+            for rule in by_type.get(event.type, none):
+                if rule.check(env):
                     ok = fire(session, rule, event, env, worker, now, writes, careful)
                     result.fired += ok
                     result.failed += not ok
         writes.flush(session)
-        session.execute(update(CrmEvent).where(CrmEvent.id.in_([e.id for e in events]))
-                        .values(status=EVENT_DONE, processed_at=now, claimed_by=worker)
-                        .execution_options(synchronize_session=False))
+        table = CrmEvent.__table__
+        session.execute(update(table).where(table.c.id.in_([e.id for e in events]))
+                        .values(status=EVENT_DONE, processed_at=now, claimed_by=worker))
         session.commit()
     except _RetryCarefully:
         raise

@@ -353,14 +353,17 @@ def compile_node(node: Node) -> Compiled:  # noqa: PLR0911 - one closure per nod
     if kind == "path":
         return path_reader(node[2])
     if kind == "list":
+        if all(item[0] == "lit" for item in node[2]):
+            constant = _constant_list([item[2] for item in node[2]])
+            return lambda env: constant
         items = [compile_node(item) for item in node[2]]
         return lambda env: [item(env) for item in items]
     if kind == "and":
         a, b = compile_node(node[2]), compile_node(node[3])
-        return lambda env: bool(a(env)) and bool(b(env))
+        return lambda env: bool(a(env) and b(env))
     if kind == "or":
         a, b = compile_node(node[2]), compile_node(node[3])
-        return lambda env: bool(a(env)) or bool(b(env))
+        return lambda env: bool(a(env) or b(env))
     if kind == "not":
         a = compile_node(node[2])
         return lambda env: not a(env)
@@ -368,10 +371,15 @@ def compile_node(node: Node) -> Compiled:  # noqa: PLR0911 - one closure per nod
         a = compile_node(node[2])
         return lambda env: _safe(operator.neg, a(env))
     if kind == "arith":
+        if node[3][0] == "now" and node[4][0] == "lit":
+            return _compile_now_shift(_ARITH[node[2]], node[4][2])
         return _compile_arith(_ARITH[node[2]], compile_node(node[3]), compile_node(node[4]))
     if kind == "in":
         return _compile_in(compile_node(node[2]), compile_node(node[3]))
-    return _compile_cmp(node[2], compile_node(node[3]), compile_node(node[4]))
+    left, right = node[3], node[4]
+    if left[0] == "path" and len(left[2]) == 2 and right[0] == "lit":
+        return _compile_field_vs_literal(node[2], left[2], right[2])
+    return _compile_cmp(node[2], compile_node(left), compile_node(right))
 
 
 def _safe(fn: Callable[..., Any], *args: Any) -> Any:
@@ -384,8 +392,18 @@ def _safe(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def path_reader(parts: tuple[str, ...]) -> Compiled:
+    """A closure reading `root.field[.key...]` from an env; None when anything is missing."""
     root, field = parts[0], parts[1]
     rest = parts[2:]
+    if not rest:  # the common case, kept to one dict lookup and one .get
+
+        def read_field(env: Env) -> Any:
+            try:
+                return env[root].get(field)
+            except (KeyError, AttributeError):
+                return None
+
+        return read_field
 
     def read(env: Env) -> Any:
         value = (env.get(root) or {}).get(field)
@@ -394,6 +412,21 @@ def path_reader(parts: tuple[str, ...]) -> Compiled:
         return value
 
     return read
+
+
+def _compile_now_shift(fn: Callable[[Any, Any], Any], shift: Any) -> Compiled:
+    """`now - 14d`: computed once per batch (every env of a batch shares one `now`)."""
+    last: list[tuple[Any, Any]] = [(None, None)]
+
+    def shifted(env: Env) -> Any:
+        now = env["now"]
+        seen, value = last[0]  # one tuple, replaced whole: safe across threads
+        if seen is not now:
+            value = _safe(fn, now, shift)
+            last[0] = (now, value)
+        return value
+
+    return shifted
 
 
 def _compile_arith(fn: Callable[[Any, Any], Any], a: Compiled, b: Compiled) -> Compiled:
@@ -413,6 +446,14 @@ def _compile_in(a: Compiled, b: Compiled) -> Compiled:
     return contains
 
 
+def _constant_list(values: list[Any]) -> Any:
+    # A literal list is built once; a frozenset makes `in` one hash lookup when it can.
+    try:
+        return frozenset(values)
+    except TypeError:
+        return tuple(values)
+
+
 def _compile_cmp(op: str, a: Compiled, b: Compiled) -> Compiled:
     fn = _CMP[op]
     if op in ("==", "!="):
@@ -428,6 +469,27 @@ def _compile_cmp(op: str, a: Compiled, b: Compiled) -> Compiled:
             return False
 
     return ordered
+
+
+def _compile_field_vs_literal(op: str, parts: tuple[str, ...], literal: Any) -> Compiled:
+    """`deal.amount > 5000`, the most common condition, in one closure without inner calls."""
+    fn = _CMP[op]
+    root, field = parts
+    ordering = op not in ("==", "!=")
+
+    def compare(env: Env) -> bool:
+        try:
+            left = env[root].get(field)
+        except (KeyError, AttributeError):
+            left = None
+        if ordering and (left is None or literal is None):
+            return False
+        try:
+            return bool(fn(left, literal))
+        except TypeError:
+            return False
+
+    return compare
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ and reported on its own, so one typo never stops the other rules.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,13 +59,29 @@ class Rule:
     description: str = ""
     time_saved_minutes: float = 0.0
 
+    check: Callable[[Mapping[str, Any]], bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One closure per rule, built once: the worker calls it for every event of the type.
+        tests = [condition.fn for condition in self.conditions]
+        if self.trigger_value is not None:
+            param, value = self.trigger.param, self.trigger_value
+            tests.insert(0, lambda env: env["event"].get(param) == value)
+        if not tests:
+            check: Callable[[Mapping[str, Any]], bool] = lambda env: True  # noqa: E731
+        elif len(tests) == 1:
+            check = tests[0]
+        else:
+            def check(env: Mapping[str, Any]) -> bool:
+                for test in tests:  # noqa: SIM110 - all() and a generator cost more
+                    if not test(env):
+                        return False
+                return True
+        object.__setattr__(self, "check", check)
+
     def matches(self, env: Mapping[str, Any]) -> bool:
         """True when the event's trigger parameter and every condition match."""
-        if self.trigger_value is not None and env["event"].get(self.trigger.param) != (
-            self.trigger_value
-        ):
-            return False
-        return all(condition(env) for condition in self.conditions)
+        return bool(self.check(env))
 
     def matched_values(self, env: Mapping[str, Any]) -> dict[str, Any]:
         """Every value the conditions read, for the audit trail."""
