@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -159,9 +160,18 @@ def latency(sizes: list[int], kinds: list[str], n_queries: int, random_vectors: 
             del kb
 
 
-def throughput(n_chunks: int, chars: int) -> None:
-    """Chunks per second through `KnowledgeIndex.add` (both views embedded, BM25 updated)."""
-    settings = RetrievalSettings()
+def throughput(n_chunks: int, chars: int, batch_sizes: list[int]) -> None:
+    """Chunks per second through `KnowledgeIndex.add` (both views embedded, BM25 updated).
+
+    One JSON line per batch size, with the machine's 1-minute load average before and after
+    (the machine is shared: a figure without its load means little).
+    """
+    for batch_size in batch_sizes:
+        _throughput(n_chunks, chars, RetrievalSettings().with_(batch_size=batch_size))
+
+
+def _throughput(n_chunks: int, chars: int, settings: RetrievalSettings) -> None:
+    load_before = os.getloadavg()[0]
     embedder = load_embedder(settings)
     embedder.encode(["warm-up"])
     rng = random.Random(0)
@@ -191,6 +201,8 @@ def throughput(n_chunks: int, chars: int) -> None:
                 "chunks_per_s": round(n_chunks / secs, 1),
                 "backend": settings.backend,
                 "threads": settings.threads,
+                "batch_size": settings.batch_size,
+                "load_1min_before_after": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             }
         ),
         flush=True,
@@ -252,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     thr = sub.add_parser("throughput")
     thr.add_argument("--chunks", type=int, default=1000)
     thr.add_argument("--chars", type=int, default=RetrievalSettings().chunk_chars)
+    thr.add_argument("--batch-sizes", type=int, nargs="+", default=[RetrievalSettings().batch_size])
     eq = sub.add_parser("equality")
     eq.add_argument("--texts", type=int, default=100)
     sub.add_parser("reference")
@@ -259,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.part == "latency":
         latency(args.sizes, args.kinds, args.queries, args.random_vectors)
     elif args.part == "throughput":
-        throughput(args.chunks, args.chars)
+        throughput(args.chunks, args.chars, args.batch_sizes)
     elif args.part == "equality":
         equality(args.texts)
     else:
