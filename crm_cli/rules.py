@@ -58,7 +58,7 @@ def run(
 ) -> None:
     """Process events: fire each matching rule once per event, recording every firing."""
     ruleset = _load(rules)
-    factory = db._factory(None)  # noqa: SLF001 - the shared, cached session factory
+    factory = db.make_session_factory(db.get_engine())
 
     def tick() -> None:
         if schedule:
