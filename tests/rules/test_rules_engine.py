@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import chat_with_contact, open_deal, owned_account, user_by_email
+from conftest import any_ticket, chat_with_contact, open_deal, owned_account, user_by_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -150,3 +150,47 @@ def test_cli_validate_run_simulate_stats(seeded_db_url: str, tmp_path: Path,
     assert result.exit_code == 2 and "use a span such as" in result.output
     result = runner.invoke(app, ["rules", "stats"])
     assert result.exit_code == 0 and "stalled-deal-follow-up" in result.output
+
+
+TIME_RULES = """\
+rules:
+  - name: sla
+    owner: ops@example.com
+    trigger: {event: ticket_sla_due, hours: 2}
+    actions:
+      - notify: {to: "#support", message: "{ticket.number} is due"}
+  - name: overdue
+    owner: ops@example.com
+    trigger: task_overdue
+    actions:
+      - notify: {to: "#tasks", message: "{task.title} is overdue"}
+  - name: renewal
+    owner: ops@example.com
+    trigger: {event: renewal_due, days: 30}
+    actions:
+      - notify: {to: "#renewals", message: "{deal.name} renews {deal.close_date}"}
+"""
+
+
+def test_every_time_trigger_is_emitted_once(seeded_session: Session, rules_from: Loader,
+                                            run_rules: Runner) -> None:
+    ruleset = rules_from(TIME_RULES)
+    now = utcnow()
+    ticket = any_ticket(seeded_session)
+    ticket.sla_due_at = now + timedelta(hours=1)
+    rep = user_by_email(seeded_session, "alice.moreno@crm-demo.example")
+    task = create_task(session=seeded_session, scope=Scope.for_user(rep), title="Send quote",
+                       due_at=now - timedelta(hours=3))
+    deal = open_deal(seeded_session)
+    deal.close_date = (now + timedelta(days=10)).date()
+    seeded_session.commit()
+    written = emit_time_events(seeded_session, ruleset, now)
+    seeded_session.commit()
+    assert min(written["ticket_sla_due"], written["task_overdue"], written["renewal_due"]) >= 1
+    assert sum(emit_time_events(seeded_session, ruleset, now).values()) == 0
+    seeded_session.commit()
+    subjects = {(t, s) for t, _, s in _events(seeded_session)}
+    assert {("ticket_sla_due", ticket.id), ("task_overdue", task.id),
+            ("renewal_due", deal.id)} <= subjects
+    result = run_rules(ruleset)
+    assert result.fired == sum(written.values()) and result.failed == 0
