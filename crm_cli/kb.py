@@ -71,7 +71,7 @@ def _console():  # noqa: ANN202 - rich type imported lazily
 def search(
     query: str = typer.Argument(..., help="The question."),
     audience: str = typer.Option("public", help="public (customers) or internal (staff)."),
-    k: int = typer.Option(5, min=1, max=50, help="How many sources to list."),
+    k: int = typer.Option(5, "-k", "--k", min=1, max=50, help="How many sources to list."),
 ) -> None:
     """Search the knowledge base and print the cited answer and sources."""
     from sqlalchemy.exc import SQLAlchemyError

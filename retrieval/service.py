@@ -8,6 +8,7 @@ refusal, and a missing or stale index is rebuilt from the store's chunk rows at 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 
@@ -118,8 +119,13 @@ class KnowledgeService:
 
 
 def snippet(hit: Hit) -> str:
-    """The cited chunk's text, cut at SNIPPET_CHARS so a chat reply stays readable."""
-    return hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[:SNIPPET_CHARS] + "…"
+    """The cited chunk's text, cut at SNIPPET_CHARS so a chat reply stays readable.
+
+    Hard-wrapped source lines are joined (a chat bubble wraps by itself); blank-line
+    paragraph breaks are kept.
+    """
+    text = re.sub(r"(?<!\n)\n(?!\n)", " ", hit.text.strip())
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS] + "…"
 
 
 _service: KnowledgeService | None = None
