@@ -7,20 +7,26 @@ and links are read from the database's chunk rows, never written into the test.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from crm_store import db
 from crm_store.demo import DEMO_CREDENTIALS as CREDS
 from retrieval import store
 
+DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
+
 pytestmark = pytest.mark.integration
 
 
-def _ask(client: httpx.Client, path: str, text: str, **kw: Any) -> list[dict[str, Any]]:
-    sid = f"it-kb-{uuid.uuid4().hex[:12]}"
+def _ask(
+    client: httpx.Client, path: str, text: str, sid: str | None = None, **kw: Any
+) -> list[dict[str, Any]]:
+    sid = sid or f"it-kb-{uuid.uuid4().hex[:12]}"
     response = client.post(path, json={"session_id": sid, "text": text}, **kw)
     assert response.status_code == 200, response.text
     return response.json()["messages"]
@@ -71,3 +77,13 @@ def test_rep_gets_the_internal_policy(running) -> None:
             )
         )
     assert f"Source: {title} ({link})" in reply
+
+
+def test_customer_says_yes_to_a_person_after_dont_know(running) -> None:
+    handoff = yaml.safe_load(DOMAIN.read_text())["responses"]["utter_handoff"][0]["text"]
+    sid = f"it-kb-{uuid.uuid4().hex[:12]}"
+    with running.client() as client:
+        first = _text(_ask(client, "/v1/chat/web", "what's the discount approval policy?", sid))
+        second = _text(_ask(client, "/v1/chat/web", "yes please", sid))
+    assert "don't know" in first
+    assert handoff in second
