@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from crm_store import db
 from crm_store.models import utcnow
@@ -65,16 +66,20 @@ def run(
             with db.session_scope() as session:
                 emit_time_events(session, ruleset)
 
-    if once:
-        tick()
-        result = drain(factory, ruleset, new_worker_id(), batch)
-    else:
-        stopping: list[bool] = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        try:
+    try:
+        if once:
+            tick()
+            result = drain(factory, ruleset, new_worker_id(), batch)
+        else:
+            stopping: list[bool] = []
+            signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
             result = run_forever(factory, ruleset, tick, batch, poll, lambda: bool(stopping))
-        except KeyboardInterrupt:
-            return
+    except KeyboardInterrupt:
+        return
+    except (OperationalError, InterfaceError) as exc:
+        # Pending events stay pending: the next run picks them up.
+        typer.echo(f"database unavailable, nothing lost: {exc.orig or exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"events {result.events}, fired {result.fired}, failed {result.failed}")
 
 

@@ -18,13 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from crm_store.errors import CrmError
 from crm_store.models import CrmEvent, Notification, RuleFiring, utcnow
 from crm_store.models.events import EVENT_DONE, EVENT_PENDING
-from rules.actions import ActionContext, ActionError
+from rules.actions import ActionContext
 from rules.context import build_envs
 from rules.loader import Rule, RuleSet
 
@@ -77,8 +76,9 @@ class _RetryCarefully(Exception):
     """An action failed in fast mode: redo the batch with a savepoint per firing."""
 
 
-# Errors that mean "this firing cannot be done", not "the database is gone".
-FIRING_ERRORS = (ActionError, CrmError, ValueError, IntegrityError, DataError)
+# Errors that mean "the database is gone", not "this firing cannot be done": they abort the
+# batch (retried later) instead of being recorded as a failed firing.
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -105,7 +105,9 @@ def _run_actions(session: Session, rule: Rule, event: Any, env: dict[str, Any],
                             now=now, index=index, subject=rule.trigger.subject, outbox=outbox)
         try:
             results.append(action.run(ctx))
-        except FIRING_ERRORS as exc:
+        except CONNECTION_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any other failure is this firing's, audited
             raise _ActionFailed(f"{action.kind}: {exc}"[:2000]) from exc
     env.update(local)  # later rules on this event see what this one changed
     writes.outbox.extend(outbox)  # only a firing that succeeded whole leaves rows behind

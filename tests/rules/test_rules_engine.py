@@ -194,3 +194,10 @@ def test_every_time_trigger_is_emitted_once(seeded_session: Session, rules_from:
             ("renewal_due", deal.id)} <= subjects
     result = run_rules(ruleset)
     assert result.fired == sum(written.values()) and result.failed == 0
+
+
+def test_run_without_a_database_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    result = CliRunner().invoke(app, ["rules", "run", "--once"])
+    assert result.exit_code == 1
+    assert "database unavailable, nothing lost" in result.output
