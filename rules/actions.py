@@ -1,28 +1,23 @@
 """What a rule can do. Each action checks its parameters at load time and runs inside the
 worker's transaction, so an action's writes commit together with the firing record.
 
-An action is two methods: `run(ctx) -> dict` (do it, say what was done, for the audit trail)
-and `describe(env) -> dict` (say what would be done, for `crm rules simulate`).
+The contract and the shared helpers live in `rules.action_base`; `ACTIONS` maps the names used
+in rule files to the classes here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from crm_store.models import (
-    Account,
     Contact,
     Conversation,
-    Deal,
     DealStage,
-    Lead,
     LeadStatus,
     NotificationStatus,
     Role,
@@ -40,153 +35,22 @@ from crm_store.models.enums import ConversationStatus
 from crm_store.queries.conversations import append_message
 from crm_store.queries.deals import move_deal_stage
 from crm_store.queries.tickets import SLA_HOURS, assign_ticket_number
-from rules.expr import NUMBER, ExprError, Schema, check_path, parse_duration, path_reader
-from rules.templates import Template, compile_template
+from rules.action_base import (
+    Action,
+    ActionContext,
+    ActionError,
+    OwnerSpec,
+    ParamError,
+    check_params,
+    default_owner,
+    duration_param,
+    owner_spec,
+    template_param,
+)
+from rules.expr import Schema
+from rules.templates import Template
 
-
-class ActionError(Exception):
-    """An action could not be carried out (e.g. its record vanished); the firing fails whole."""
-
-
-class ParamError(ValueError):
-    """A bad action parameter; `param` names it so the loader can point at its line."""
-
-    def __init__(self, param: str | None, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-
-
-@dataclass
-class ActionContext:
-    """What an action may use: the session of the firing, the event and the condition env."""
-
-    session: Session
-    event: Any  # a crm_events row (or a CrmEvent): id, type, subject_type, subject_id...
-    env: dict[str, Any]
-    rule_name: str
-    now: datetime
-    index: int = 0
-    subject: str = ""
-    # Rows to insert in bulk with the batch (notifications): one statement, not one per firing.
-    outbox: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(self, root: str) -> Any:
-        """The live ORM row behind `root` ("deal", "account"...), or ActionError if gone."""
-        model = _MODELS[root]
-        ident = (self.env.get(root) or {}).get("id")
-        if ident is None and root == self.event.subject_type:
-            ident = self.event.subject_id  # the subject vanished before its event was processed
-        row = self.session.get(model, ident) if ident is not None else None
-        if row is None:
-            raise ActionError(f"{root} {ident} no longer exists")
-        return row
-
-
-_MODELS: dict[str, type[Any]] = {
-    "lead": Lead, "deal": Deal, "ticket": Ticket, "task": Task,
-    "conversation": Conversation, "account": Account,
-}  # fmt: skip
-
-
-# ------------------------------------------------------------------ parameter helpers
-
-
-def _known(params: Mapping[str, Any], allowed: set[str], required: set[str]) -> None:
-    for name in params:
-        if name not in allowed:
-            raise ParamError(str(name), f"unknown parameter {name!r} (allowed: {sorted(allowed)})")
-    for name in sorted(required - set(params)):
-        raise ParamError(None, f"missing parameter {name!r}")
-
-
-def _template(params: Mapping[str, Any], name: str, schema: Schema) -> Template:
-    try:
-        return compile_template(params[name], schema)
-    except ExprError as exc:
-        raise ParamError(name, f"{name}: {exc}") from exc
-
-
-def _duration(params: Mapping[str, Any], name: str, default: str) -> timedelta:
-    try:
-        return parse_duration(params.get(name, default))
-    except ValueError as exc:
-        raise ParamError(name, str(exc)) from exc
-
-
-@dataclass(frozen=True)
-class OwnerSpec:
-    """Who gets something: an email, or a field holding a user id (`deal.owner_id`)."""
-
-    email: str | None = None
-    path: tuple[str, ...] | None = None
-
-    def resolve(self, ctx: ActionContext) -> User:
-        """The active user named here.
-
-        Raises:
-            ActionError: no such user, or the field is empty.
-        """
-        if self.email is not None:
-            user = ctx.session.scalars(
-                select(User).where(func.lower(User.email) == self.email.lower())
-            ).first()
-            where = self.email
-        else:
-            assert self.path is not None
-            ident = path_reader(self.path)(ctx.env)
-            user = ctx.session.get(User, int(ident)) if ident is not None else None
-            where = ".".join(self.path) + f" = {ident}"
-        if user is None or not user.is_active:
-            raise ActionError(f"no active user for owner {where}")
-        return user
-
-    def describe(self, env: Mapping[str, Any]) -> str:
-        """The owner as text, without touching the database."""
-        if self.email is not None:
-            return self.email
-        assert self.path is not None
-        return f"user {path_reader(self.path)(env)} ({'.'.join(self.path)})"
-
-
-def owner_spec(value: Any, schema: Schema, param: str = "owner") -> OwnerSpec:
-    """Parse an owner parameter: an email, or a `record.field` holding a user id."""
-    if not isinstance(value, str) or not value.strip():
-        raise ParamError(param, f"{param} must be an email or a field such as deal.owner_id")
-    value = value.strip()
-    if "@" in value:
-        return OwnerSpec(email=value)
-    parts = tuple(value.split("."))
-    try:
-        kind = check_path(parts, schema, 1)
-    except ExprError as exc:
-        raise ParamError(param, f"{param}: {exc.message}") from exc
-    if kind not in (NUMBER, "any"):
-        raise ParamError(param, f"{param}: {value} is a {kind}, not a user id")
-    return OwnerSpec(path=parts)
-
-
-def default_owner(schema: Schema, subject: str) -> OwnerSpec:
-    """The subject's own owner when it has one, else the account owner."""
-    for root, name in ((subject, "owner_id"), (subject, "assignee_id"), ("account", "owner_id")):
-        if name in schema.get(root, {}):
-            return OwnerSpec(path=(root, name))
-    raise ParamError("owner", "this trigger's records have no owner; give owner: explicitly")
-
-
-# ------------------------------------------------------------------ the actions
-
-
-class Action:
-    """Base: `kind` names the action in rule files; subclasses set it and implement run."""
-
-    kind = ""
-    minutes_saved = 1.0  # a rough estimate of the manual work one run replaces (for stats)
-
-    def run(self, ctx: ActionContext) -> dict[str, Any]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:  # pragma: no cover
-        raise NotImplementedError
+__all__ = ["ACTIONS", "Action", "ActionContext", "ActionError", "ParamError"]
 
 
 def _new_task(ctx: ActionContext, owner: User, title: str, due: datetime, desc: str) -> Task:
@@ -208,11 +72,12 @@ class CreateTask(Action):
     minutes_saved = 2.0
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"title", "description", "due_in", "owner"}, {"title"})
-        self.title = _template(params, "title", schema)
-        self.description = _template(params, "description", schema) if "description" in params \
+        check_params(params, {"title", "description", "due_in", "owner"}, {"title"})
+        self.title = template_param(params, "title", schema)
+        has_description = "description" in params
+        self.description = template_param(params, "description", schema) if has_description \
             else Template(" ")
-        self.due_in = _duration(params, "due_in", "1d")
+        self.due_in = duration_param(params, "due_in", "1d")
         self.owner = owner_spec(params["owner"], schema) if "owner" in params \
             else default_owner(schema, subject)
 
@@ -241,7 +106,7 @@ class AssignOwner(Action):
     minutes_saved = 3.0
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"strategy", "team", "territories", "default", "record"}, {"strategy"})
+        check_params(params, {"strategy", "team", "territories", "default", "record"}, {"strategy"})
         self.record = params.get("record", subject)
         if self.record not in _OWNER_FIELDS or self.record not in schema:
             raise ParamError("record", f"cannot assign an owner to {self.record!r} here")
@@ -320,7 +185,7 @@ class SetField(Action):
     kind = "set_field"
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"field", "value"}, {"field", "value"})
+        check_params(params, {"field", "value"}, {"field", "value"})
         parts = str(params["field"]).split(".")
         if len(parts) != 2 or tuple(parts) not in _WRITABLE:
             allowed = ", ".join(f"{r}.{f}" for r, f in _WRITABLE)
@@ -364,7 +229,7 @@ class EscalateTicket(Action):
     minutes_saved = 5.0
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"priority", "assignee"}, set())
+        check_params(params, {"priority", "assignee"}, set())
         if "ticket" not in schema and "conversation" not in schema:
             raise ParamError(None, "escalate_ticket needs a trigger about a ticket or a chat")
         self.priority = None
@@ -424,12 +289,12 @@ class Notify(Action):
     kind = "notify"
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"to", "message", "channel"}, {"to", "message"})
+        check_params(params, {"to", "message", "channel"}, {"to", "message"})
         self.channel = str(params.get("channel", "slack"))
         target = params["to"]
         self.room = target if isinstance(target, str) and target.startswith("#") else None
         self.user = None if self.room else owner_spec(target, schema, "to")
-        self.message = _template(params, "message", schema)
+        self.message = template_param(params, "message", schema)
 
     def run(self, ctx: ActionContext) -> dict[str, Any]:
         user = self.user.resolve(ctx) if self.user else None
@@ -457,10 +322,10 @@ class SendMessage(Action):
     kind = "send_message"
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"text"}, {"text"})
+        check_params(params, {"text"}, {"text"})
         if "conversation" not in schema and "account" not in schema:
             raise ParamError(None, "send_message needs a trigger about a chat or an account")
-        self.text = _template(params, "text", schema)
+        self.text = template_param(params, "text", schema)
 
     def _conversation_id(self, ctx: ActionContext) -> int:
         if "conversation" in ctx.env and (ctx.env["conversation"] or {}).get("id") is not None:
@@ -491,7 +356,7 @@ class StartSequence(Action):
     minutes_saved = 4.0
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:
-        _known(params, {"name", "steps", "owner"}, {"name", "steps"})
+        check_params(params, {"name", "steps", "owner"}, {"name", "steps"})
         self.name = str(params["name"])
         steps = params["steps"]
         if not isinstance(steps, list) or not steps:
@@ -500,7 +365,8 @@ class StartSequence(Action):
         for step in steps:
             if not isinstance(step, dict) or set(step) - {"after", "title"} or "title" not in step:
                 raise ParamError("steps", "each step is {after: <duration>, title: <text>}")
-            self.steps.append((_duration(step, "after", "0d"), _template(step, "title", schema)))
+            after = duration_param(step, "after", "0d")
+            self.steps.append((after, template_param(step, "title", schema)))
         self.owner = owner_spec(params["owner"], schema) if "owner" in params \
             else default_owner(schema, subject)
 
