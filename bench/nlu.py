@@ -26,7 +26,12 @@ from pathlib import Path
 
 import httpx
 
-from crm_cli import rasa_model, stack
+# Run as a script, this folder comes first on sys.path and bench/retrieval.py would shadow the
+# `retrieval` package that crm_cli.rasa_model imports; the repository root must win.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crm_cli import rasa_model, stack  # noqa: E402
 
 DATASETS = Path("/work/shared/datasets")
 REPO = Path(__file__).resolve().parent.parent
