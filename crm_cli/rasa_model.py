@@ -112,11 +112,14 @@ def _store_account_names(url: str | None) -> list[str]:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from crm_store.db import session_scope
+    from crm_store.db import database_url, session_scope
     from crm_store.models import Account
 
+    resolved = url or database_url()
+    if resolved.startswith("sqlite:///") and not Path(resolved.removeprefix("sqlite:///")).exists():
+        return []  # do not create an empty database file just to look into it
     try:
-        with session_scope(url) as session:
+        with session_scope(resolved) as session:
             return sorted({name for name in session.scalars(select(Account.name)) if name})
     except SQLAlchemyError:
         return []  # no database or no schema yet
