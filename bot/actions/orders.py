@@ -16,7 +16,7 @@ from bot.actions.identity import scope_from_tracker
 from bot.actions.parsing import parse_order_id
 from crm_store.db import session_scope
 from crm_store.models import Order
-from crm_store.queries.orders import find_order_for_customer, get_order
+from crm_store.queries.orders import get_order, lookup_order
 from crm_store.scope import Scope
 
 logger = logging.getLogger(__name__)
@@ -110,13 +110,7 @@ class ActionOrderStatus(CrmAction):
             dispatcher.utter_message(response="utter_invalid_order_id")
             return [SlotSet("order_id", None)]
         with session_scope() as session:
-            order = (
-                None
-                if scope.is_anonymous
-                else get_order(session=session, scope=scope, number=number)
-            )
-            if order is None and email:
-                order = find_order_for_customer(session=session, number=number, email=email)
+            order = lookup_order(session=session, scope=scope, number=number, email=email)
             if order is None:
                 dispatcher.utter_message(response="utter_order_not_found", order_id=number)
                 return [SlotSet("order_id", None), SlotSet("email", None)]

@@ -16,7 +16,7 @@ from bot.actions.identity import scope_from_tracker
 from bot.actions.orders import fmt_date
 from bot.actions.parsing import parse_email, parse_ticket_id
 from crm_store.db import session_scope
-from crm_store.queries.tickets import find_ticket_for_customer, get_ticket, open_ticket
+from crm_store.queries.tickets import get_ticket, lookup_ticket, open_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +76,7 @@ class ActionTicketStatus(CrmAction):
             dispatcher.utter_message(response="utter_invalid_ticket_id")
             return [SlotSet("ticket_id", None)]
         with session_scope() as session:
-            ticket = (
-                None
-                if scope.is_anonymous
-                else get_ticket(session=session, scope=scope, number=number)
-            )
-            if ticket is None and email:
-                ticket = find_ticket_for_customer(session=session, number=number, email=email)
+            ticket = lookup_ticket(session=session, scope=scope, number=number, email=email)
             if ticket is None:
                 dispatcher.utter_message(response="utter_ticket_not_found", ticket_id=number)
                 return [SlotSet("ticket_id", None), SlotSet("email", None)]

@@ -45,6 +45,20 @@ def find_order_for_customer(*, session: Session, number: str, email: str) -> Ord
     return session.scalars(stmt.options(*_LOAD)).first()
 
 
+def lookup_order(
+    *, session: Session, scope: Scope, number: str, email: str | None = None
+) -> Order | None:
+    """The order as this person may see it: through their scope, or by proving its email.
+
+    Signed-in people see what their scope allows; anyone (a visitor included) who gives the
+    email on the order sees that order. Everything else looks like a missing order.
+    """
+    order = None if scope.is_anonymous else get_order(session=session, scope=scope, number=number)
+    if order is None and email:
+        order = find_order_for_customer(session=session, number=number, email=email)
+    return order
+
+
 def list_orders(
     *, session: Session, scope: Scope, account_id: int | None = None, limit: int = 20
 ) -> list[Order]:

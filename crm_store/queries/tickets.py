@@ -51,6 +51,16 @@ def find_ticket_for_customer(*, session: Session, number: str, email: str) -> Ti
     return session.scalars(stmt).first()
 
 
+def lookup_ticket(
+    *, session: Session, scope: Scope, number: str, email: str | None = None
+) -> Ticket | None:
+    """The ticket as this person may see it: through their scope, or by proving its email."""
+    ticket = None if scope.is_anonymous else get_ticket(session=session, scope=scope, number=number)
+    if ticket is None and email:
+        ticket = find_ticket_for_customer(session=session, number=number, email=email)
+    return ticket
+
+
 def _contact_for(session: Session, scope: Scope, email: str | None) -> Contact | None:
     if scope.contact_id is not None and scope.user_id is not None:
         return session.get(Contact, scope.contact_id)

@@ -12,11 +12,17 @@ from crm_store import Scope
 from crm_store.demo import DEMO_CREDENTIALS as DEMO
 from crm_store.errors import InvalidInputError
 from crm_store.models import OrderStatus, TicketPriority, TicketStatus
-from crm_store.queries.orders import find_order_for_customer, get_order, normalize_order_number
+from crm_store.queries.orders import (
+    find_order_for_customer,
+    get_order,
+    lookup_order,
+    normalize_order_number,
+)
 from crm_store.queries.tickets import (
     find_ticket_for_customer,
     get_ticket,
     list_tickets,
+    lookup_ticket,
     normalize_ticket_number,
     open_ticket,
 )
@@ -94,3 +100,25 @@ def test_anonymous_ticket_needs_an_email(seeded_session: Session) -> None:
     again = find_ticket_for_customer(session=s, number=ticket.number, email="visitor@example.com")
     assert again is not None and again.id == ticket.id
     assert get_ticket(session=s, scope=anon, number=ticket.number) is None
+
+
+def test_lookup_order_by_scope_or_by_proving_the_email(seeded_session: Session) -> None:
+    s, number = seeded_session, DEMO.customer_order_number
+    anonymous = Scope.anonymous()
+    assert lookup_order(session=s, scope=anonymous, number=number) is None
+    assert lookup_order(session=s, scope=anonymous, number=number, email="x@evil.example") is None
+    found = lookup_order(session=s, scope=anonymous, number=number, email=DEMO.customer_email)
+    assert found is not None and found.number == number
+    own = lookup_order(session=s, scope=scope_of(s, "customer"), number=number)
+    assert own is not None and own.number == number
+
+
+def test_lookup_ticket_by_scope_or_by_proving_the_email(seeded_session: Session) -> None:
+    s, number = seeded_session, DEMO.customer_ticket_number
+    anonymous = Scope.anonymous()
+    assert lookup_ticket(session=s, scope=anonymous, number=number) is None
+    assert lookup_ticket(session=s, scope=anonymous, number=number, email="x@evil.example") is None
+    found = lookup_ticket(session=s, scope=anonymous, number=number, email=DEMO.customer_email)
+    assert found is not None and found.number == number
+    own = lookup_ticket(session=s, scope=scope_of(s, "customer"), number=number)
+    assert own is not None and own.number == number
