@@ -84,6 +84,21 @@ def clear_pending() -> Events:
     return [SlotSet("pending_intent", None), SlotSet("pending_text", None)]
 
 
+@dataclass(frozen=True)
+class AccountTurn:
+    """What an account request acts on: who asks, about which account, in which words.
+
+    `account` is None only for requests with `account_optional` (e.g. all open deals).
+    """
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    session: Session
+    scope: Scope
+    account: ChosenAccount | None
+    text: str
+
+
 class AccountRequest(CrmAction):
     """A staff request about one account (or, when `account_optional`, about all of them)."""
 
@@ -123,13 +138,13 @@ class AccountRequest(CrmAction):
             if not query:
                 if self.account_optional:
                     return clear_pending() + self.act(
-                        dispatcher, tracker, session, scope, None, text
+                        AccountTurn(dispatcher, tracker, session, scope, None, text)
                     )
                 dispatcher.utter_message(response="utter_ask_account")
                 return waiting
             chosen, matches = self._resolve(session, scope, query)
             if chosen is not None:
-                events = self.act(dispatcher, tracker, session, scope, chosen, text)
+                events = self.act(AccountTurn(dispatcher, tracker, session, scope, chosen, text))
                 return [SlotSet("account", chosen.name), *clear_pending(), *events]
             if not matches:
                 dispatcher.utter_message(response="utter_account_not_found", query=query)
@@ -153,15 +168,7 @@ class AccountRequest(CrmAction):
         return (ChosenAccount(best.account_id, best.name) if best else None), matches
 
     @abstractmethod
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Do the request for `account` (None only when `account_optional`)."""
 
 
@@ -174,20 +181,16 @@ class ActionAccountSummary(AccountRequest):
         """Name used in domain.yml."""
         return "action_account_summary"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Reply with the account's summary as the scope sees it."""
-        assert account is not None
-        summary = account_summary(session=session, scope=scope, account_id=account.account_id)
+        assert turn.account is not None
+        summary = account_summary(
+            session=turn.session, scope=turn.scope, account_id=turn.account.account_id
+        )
         if summary is None:
-            dispatcher.utter_message(response="utter_account_not_found", query=account.name)
+            turn.dispatcher.utter_message(
+                response="utter_account_not_found", query=turn.account.name
+            )
             return []
         owner = summary.owner_name or "nobody"
         if summary.owner_name and summary.owner_email:
@@ -195,7 +198,7 @@ class ActionAccountSummary(AccountRequest):
         last = "none recorded"
         if summary.last_activity_at is not None:
             last = f"{summary.last_activity_subject} on {summary.last_activity_at:%d %b %Y}"
-        dispatcher.utter_message(
+        turn.dispatcher.utter_message(
             response="utter_account_summary",
             name=summary.name,
             status=summary.status,

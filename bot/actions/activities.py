@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
-from bot.actions.accounts import AccountRequest, ChosenAccount, latest_entity_text
+from bot.actions.accounts import AccountRequest, AccountTurn, latest_entity_text
 from bot.actions.base import Events
 from bot.actions.parsing import note_body, parse_due, task_title
 from crm_store.models import utcnow
 from crm_store.queries.activities import create_task, log_activity
-from crm_store.scope import Scope
 
 SUBJECT_CHARS = 120
 
@@ -34,25 +30,20 @@ class ActionLogCall(AccountRequest):
         """Name used in domain.yml."""
         return "action_log_call"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Write the activity row and confirm what was logged."""
-        assert account is not None
-        body = note_body(text, latest_entity_text(tracker, "account"))
-        subject = _subject(body) or f"Call with {account.name}"
+        assert turn.account is not None
+        body = note_body(turn.text, latest_entity_text(turn.tracker, "account"))
+        subject = _subject(body) or f"Call with {turn.account.name}"
         log_activity(
-            session=session, scope=scope, account_id=account.account_id,
+            session=turn.session, scope=turn.scope, account_id=turn.account.account_id,
             kind="call", subject=subject, body=body,
         )  # fmt: skip
-        dispatcher.utter_message(
-            response="utter_activity_logged", kind="call", account=account.name, subject=subject
+        turn.dispatcher.utter_message(
+            response="utter_activity_logged",
+            kind="call",
+            account=turn.account.name,
+            subject=subject,
         )
         return []
 
@@ -66,28 +57,23 @@ class ActionLogNote(AccountRequest):
         """Name used in domain.yml."""
         return "action_log_note"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Write the note, or explain how to give its text."""
-        assert account is not None
-        body = note_body(text, latest_entity_text(tracker, "account"))
+        assert turn.account is not None
+        body = note_body(turn.text, latest_entity_text(turn.tracker, "account"))
         if not body:
-            dispatcher.utter_message(response="utter_ask_note_text", account=account.name)
+            turn.dispatcher.utter_message(response="utter_ask_note_text", account=turn.account.name)
             return []
         subject = _subject(body)
         log_activity(
-            session=session, scope=scope, account_id=account.account_id,
+            session=turn.session, scope=turn.scope, account_id=turn.account.account_id,
             kind="note", subject=subject, body=body,
         )  # fmt: skip
-        dispatcher.utter_message(
-            response="utter_activity_logged", kind="note", account=account.name, subject=subject
+        turn.dispatcher.utter_message(
+            response="utter_activity_logged",
+            kind="note",
+            account=turn.account.name,
+            subject=subject,
         )
         return []
 
@@ -102,25 +88,19 @@ class ActionCreateTask(AccountRequest):
         """Name used in domain.yml."""
         return "action_create_task"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Work out the title and due date, write the task and confirm both."""
-        due_at = parse_due(tracker.get_slot("due"), utcnow())
+        due_at = parse_due(turn.tracker.get_slot("due"), utcnow())
         title = task_title(
-            text, latest_entity_text(tracker, "due"), account.name if account else None
+            turn.text,
+            latest_entity_text(turn.tracker, "due"),
+            turn.account.name if turn.account else None,
         )
         create_task(
-            session=session, scope=scope, title=title, due_at=due_at,
-            account_id=account.account_id if account else None,
+            session=turn.session, scope=turn.scope, title=title, due_at=due_at,
+            account_id=turn.account.account_id if turn.account else None,
         )  # fmt: skip
-        dispatcher.utter_message(
+        turn.dispatcher.utter_message(
             response="utter_task_created", title=title, due_on=f"{due_at:%a %d %b %Y, %H:%M} UTC"
         )
         return [SlotSet("due", None)]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
 
-from bot.actions.accounts import AccountRequest, ChosenAccount, money
+from bot.actions.accounts import AccountRequest, AccountTurn, ChosenAccount, money
 from bot.actions.base import Events
 from bot.actions.parsing import parse_amount, parse_period
 from crm_store.queries.deals import list_open_deals
-from crm_store.scope import Scope
 
 MAX_LINES = 10
 
@@ -37,42 +33,34 @@ class ActionOpenDeals(AccountRequest):
         """Name used in domain.yml."""
         return "action_open_deals"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Reply with a header and up to ten deal lines; forget the filters afterwards."""
-        raw_period = tracker.get_slot("period")
+        raw_period = turn.tracker.get_slot("period")
         period = parse_period(raw_period)
         if raw_period and period is None:
-            dispatcher.utter_message(response="utter_unknown_period")
-        minimum = parse_amount(tracker.get_slot("amount"))
+            turn.dispatcher.utter_message(response="utter_unknown_period")
+        minimum = parse_amount(turn.tracker.get_slot("amount"))
         deals = list_open_deals(
-            session=session,
-            scope=scope,
+            session=turn.session,
+            scope=turn.scope,
             period=period,
-            account_id=account.account_id if account else None,
+            account_id=turn.account.account_id if turn.account else None,
         )
         if minimum is not None:
             deals = [deal for deal in deals if deal.amount >= minimum]
-        scope_text = _scope_text(account, period, minimum)
+        scope_text = _scope_text(turn.account, period, minimum)
         reset = [SlotSet("period", None), SlotSet("amount", None)]
         if not deals:
-            dispatcher.utter_message(response="utter_no_open_deals", scope_text=scope_text)
+            turn.dispatcher.utter_message(response="utter_no_open_deals", scope_text=scope_text)
             return reset
-        dispatcher.utter_message(
+        turn.dispatcher.utter_message(
             response="utter_open_deals",
             count=len(deals),
             scope_text=scope_text,
             total=money(sum(deal.amount for deal in deals)),
         )
         for deal in deals[:MAX_LINES]:
-            dispatcher.utter_message(
+            turn.dispatcher.utter_message(
                 response="utter_open_deal_line",
                 deal=deal.name,
                 account=deal.account.name,
@@ -81,5 +69,7 @@ class ActionOpenDeals(AccountRequest):
                 close_on=f"{deal.close_date:%d %b %Y}" if deal.close_date else "(no date set)",
             )
         if len(deals) > MAX_LINES:
-            dispatcher.utter_message(response="utter_open_deals_more", more=len(deals) - MAX_LINES)
+            turn.dispatcher.utter_message(
+                response="utter_open_deals_more", more=len(deals) - MAX_LINES
+            )
         return reset

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from bot.actions.accounts import AccountRequest, ChosenAccount
+from bot.actions.accounts import AccountRequest, AccountTurn, ChosenAccount
 from bot.actions.base import CrmAction, Events
 from bot.actions.identity import scope_from_tracker
 from bot.actions.prediction_views import (
@@ -114,31 +114,23 @@ class ActionChurnRisk(AccountRequest):
         """Name used in domain.yml."""
         return "action_churn_risk"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Score now; else report the newest stored score; else say why there is none."""
-        assert account is not None
-        result, go_on = live_churn(dispatcher, session, scope, account)
+        assert turn.account is not None
+        result, go_on = live_churn(turn.dispatcher, turn.session, turn.scope, turn.account)
         if result is not None:
-            utter_live_churn(dispatcher, account, result)
+            utter_live_churn(turn.dispatcher, turn.account, result)
             return []
         if not go_on:
             return []
-        row = latest_churn(session, scope, account.account_id)
+        row = latest_churn(turn.session, turn.scope, turn.account.account_id)
         if row is not None:
-            values = score_values(account.name, row)
-            dispatcher.utter_message(response="utter_churn_score", **values)
-            utter_reasons(dispatcher, row)
+            values = score_values(turn.account.name, row)
+            turn.dispatcher.utter_message(response="utter_churn_score", **values)
+            utter_reasons(turn.dispatcher, row)
             return []
         response = "utter_churn_unavailable" if _no_churn_model() else "utter_churn_not_scorable"
-        dispatcher.utter_message(response=response, account=account.name)
+        turn.dispatcher.utter_message(response=response, account=turn.account.name)
         return []
 
 
@@ -173,42 +165,40 @@ class ActionNextBestAction(AccountRequest):
         """Name used in domain.yml."""
         return "action_next_best_action"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """The action and why, the churn figure it rests on, products, segment and tasks."""
-        assert account is not None
+        assert turn.account is not None
         try:
-            advice = service.next_best_action(session, account.account_id, scope=scope)
+            advice = service.next_best_action(
+                turn.session, turn.account.account_id, scope=turn.scope
+            )
         except PredictError as error:
-            refuse(dispatcher, account, error)
+            refuse(turn.dispatcher, turn.account, error)
             return []
         if advice is None:
-            dispatcher.utter_message(response="utter_account_not_found", query=account.name)
+            turn.dispatcher.utter_message(
+                response="utter_account_not_found", query=turn.account.name
+            )
             return []
         if advice.churn is None and not advice.recommendations:
             # Nothing model-based to stand on: say so, and share any stored score.
-            dispatcher.utter_message(response="utter_nba_unavailable", account=account.name)
-            row = latest_churn(session, scope, account.account_id)
+            turn.dispatcher.utter_message(
+                response="utter_nba_unavailable", account=turn.account.name
+            )
+            row = latest_churn(turn.session, turn.scope, turn.account.account_id)
             if row is not None:
-                values = score_values(account.name, row)
-                dispatcher.utter_message(response="utter_churn_score", **values)
+                values = score_values(turn.account.name, row)
+                turn.dispatcher.utter_message(response="utter_churn_score", **values)
             return []
-        dispatcher.utter_message(
-            response="utter_nba", account=account.name, action=advice.action, why=advice.why
+        turn.dispatcher.utter_message(
+            response="utter_nba", account=turn.account.name, action=advice.action, why=advice.why
         )
         if advice.churn is not None:
-            utter_live_churn(dispatcher, account, advice.churn)
+            utter_live_churn(turn.dispatcher, turn.account, advice.churn)
         if advice.recommendations:
             products = products_text(advice.recommendations)
-            dispatcher.utter_message(response="utter_nba_products", products=products)
-        utter_segment_and_tasks(dispatcher, session, account)
+            turn.dispatcher.utter_message(response="utter_nba_products", products=products)
+        utter_segment_and_tasks(turn.dispatcher, turn.session, turn.account)
         return []
 
 
@@ -221,27 +211,19 @@ class ActionWhatToOffer(AccountRequest):
         """Name used in domain.yml."""
         return "action_what_to_offer"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        session: Session,
-        scope: Scope,
-        account: ChosenAccount | None,
-        text: str,
-    ) -> Events:
+    def act(self, turn: AccountTurn) -> Events:
         """Offer what keeps them (churn playbook) and what they are likely to buy (rules)."""
-        assert account is not None
-        churn, go_on = live_churn(dispatcher, session, scope, account)
+        assert turn.account is not None
+        churn, go_on = live_churn(turn.dispatcher, turn.session, turn.scope, turn.account)
         if not go_on:
             return []
-        offered = self._retention(dispatcher, account, churn)
-        offered |= self._products(dispatcher, session, scope, account)
-        segment = segment_values(session, account.name, account.account_id)
+        offered = self._retention(turn.dispatcher, turn.account, churn)
+        offered |= self._products(turn.dispatcher, turn.session, turn.scope, turn.account)
+        segment = segment_values(turn.session, turn.account.name, turn.account.account_id)
         if segment is not None:
-            dispatcher.utter_message(response="utter_segment_playbook", **segment)
+            turn.dispatcher.utter_message(response="utter_segment_playbook", **segment)
         elif not offered:
-            dispatcher.utter_message(response="utter_offer_nothing", account=account.name)
+            turn.dispatcher.utter_message(response="utter_offer_nothing", account=turn.account.name)
         return []
 
     @staticmethod
