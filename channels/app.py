@@ -14,6 +14,7 @@ from channels.config import Settings
 from channels.errors import install_error_handlers
 from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
+from crm_store.log_redaction import install_log_redaction
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         so run it under a server or `with TestClient(app)`.
     """
     settings = settings or Settings()
+    install_log_redaction()  # before anything logs: no PII in this process's logs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

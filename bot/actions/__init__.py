@@ -4,3 +4,8 @@ One module per area; every action reads slots and the verified identity in
 `tracker.latest_message["metadata"]["crm"]`, calls one `crm_store` query and replies with a
 response from `bot/domain.yml`.
 """
+
+from crm_store.log_redaction import install_log_redaction
+
+# The action server logs failed actions with their exception, which may quote the user's text.
+install_log_redaction()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.errors import InvalidInputError, NotFoundError
 from crm_store.models import Channel, Conversation, Message, MessageSender, utcnow
+from crm_store.redaction import redact
 
 
 def _enum(cls: type, value: object, field: str) -> Any:
@@ -64,6 +65,11 @@ def append_message(
 ) -> Message:
     """Append a message and bump the conversation's `last_message_at`.
 
+    The text is stored with PII masked (`crm_store.redaction`), whoever wrote it (customer,
+    bot or agent) and whatever the channel: a transcript is read by staff and kept for
+    analytics, and never needs a card number or an address. Callers that need the raw value
+    (the order check, the lead form) get it from the turn itself, not from the transcript.
+
     Raises:
         NotFoundError: no such conversation.
         InvalidInputError: unknown sender or a confidence outside [0, 1].
@@ -76,7 +82,7 @@ def append_message(
         raise InvalidInputError("confidence must be in [0, 1]")
     now = utcnow()
     message = Message(
-        conversation_id=conversation_id, sender=sender, text=text or "", intent=intent,
+        conversation_id=conversation_id, sender=sender, text=redact(text or ""), intent=intent,
         confidence=confidence, meta=dict(metadata or {}), created_at=now,
     )  # fmt: skip
     conversation.last_message_at = now
