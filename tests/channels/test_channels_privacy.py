@@ -26,11 +26,16 @@ def test_a_web_turn_stores_email_and_card_redacted(client: TestClient, transcrip
 def test_a_rep_turn_is_stored_redacted(client: TestClient, bearer, rep_token, transcript) -> None:
     response = client.post(
         "/v1/chat/rep",
-        json={"session_id": "privacy-2", "text": f"who is {EMAIL}? IBAN DE89 3704 0044 0532 0130 00"},
+        json={
+            "session_id": "privacy-2",
+            "text": f"who is {EMAIL}? IBAN DE89 3704 0044 0532 0130 00",
+        },
         headers=bearer(rep_token),
     )
     assert response.status_code == 503
-    stored = [text for _sender, text in transcript("rep", f"user-{_rep_id(client)}:privacy-2") or []]
+    stored = [
+        text for _sender, text in transcript("rep", f"user-{_rep_id(client)}:privacy-2") or []
+    ]
     assert stored == ["who is [email]? IBAN [iban]"]
 
 

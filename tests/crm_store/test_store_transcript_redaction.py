@@ -15,7 +15,9 @@ STORED = "I'm [email], card [card], call [phone] about ORD-100001"
 
 @pytest.mark.parametrize("sender", [MessageSender.user, MessageSender.bot, MessageSender.agent])
 def test_every_sender_is_stored_redacted(session: Session, sender: MessageSender) -> None:
-    conversation = get_or_create_conversation(session=session, channel=Channel.web, external_id="s1")
+    conversation = get_or_create_conversation(
+        session=session, channel=Channel.web, external_id="s1"
+    )
     append_message(session=session, conversation_id=conversation.id, sender=sender, text=RAW)
     session.commit()
     texts = session.scalars(select(Message.text)).all()
