@@ -64,14 +64,20 @@ if [ "$(readlink .venv-rasa 2>/dev/null || true)" != "$RASA_DIR" ]; then
 fi
 say "ready: .venv ($("$PY311" -V)), .venv-rasa -> $RASA_DIR"
 
-# --- a browser for the browser tests (make test only) -------------------------------------
-# Debian's Chromium, never a downloaded browser build (nothing but package registries here).
-if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    say "chromium is missing: install Debian's 'chromium' package (the browser tests need it)"
-    exit 1
+# --- tools the tests drive (make test only) ------------------------------------------------
+# Debian's Chromium for the browser tests (never a downloaded browser build) and Debian's
+# docker-compose, which validates docker-compose.yml offline (no Docker engine runs here).
+if [ "${1:-}" = "--with-browser" ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing Debian's ${missing[*]} for the tests"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      say "missing for the tests: ${missing[*]} (install Debian's packages of those names)"
+      exit 1
+    fi
   fi
 fi
