@@ -13,6 +13,7 @@ def _register() -> None:
     from crm_cli.kb import app as kb_app
     from crm_cli.nlu import app as nlu_app
     from crm_cli.predict import app as predict_app
+    from crm_cli.retention import app as retention_app
     from crm_cli.retrieval import app as retrieval_app
     from crm_cli.rules import app as rules_app
 
@@ -25,6 +26,7 @@ def _register() -> None:
     app.add_typer(retrieval_app, name="retrieval")
     app.add_typer(nlu_app, name="nlu")
     app.add_typer(rules_app, name="rules")
+    app.add_typer(retention_app, name="retention")
     app.command("backup")(backup.backup)
     app.command("restore")(backup.restore)
 

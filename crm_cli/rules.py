@@ -12,7 +12,9 @@ import typer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from crm_store import db
+from crm_store.errors import InvalidInputError
 from crm_store.models import utcnow
+from crm_store.retention import RetentionSchedule, retention_days
 from rules.audit import simulate as simulate_rules
 from rules.audit import stats as rule_stats
 from rules.engine import DEFAULT_BATCH, drain, new_worker_id, run_forever
@@ -60,11 +62,18 @@ def run(
     """Process events: fire each matching rule once per event, recording every firing."""
     ruleset = _load(rules)
     factory = db.make_session_factory(db.get_engine())
+    retention = RetentionSchedule()
+    try:
+        retention_days()  # a bad setting stops the worker now, not on its first purge
+    except InvalidInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
     def tick() -> None:
         if schedule:
             with db.session_scope() as session:
                 emit_time_events(session, ruleset)
+                retention.tick(session)
 
     try:
         if once:
