@@ -14,6 +14,7 @@ from channels.config import Settings
 from channels.errors import install_error_handlers
 from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
+from channels.ratelimit import ChatLimiter, install_rate_limits
 from crm_store.log_redaction import install_log_redaction
 
 
@@ -38,10 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             timeout_s=settings.rasa_timeout_s,
             probe_timeout_s=settings.probe_timeout_s,
         )
+        app.state.limiter = ChatLimiter(settings)  # opened here: Redis binds to this loop
         try:
             yield
         finally:
             await app.state.rasa.aclose()
+            await app.state.limiter.aclose()
 
     app = FastAPI(
         title="CRM assistant API",
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_rate_limits(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(api_router)
     app.include_router(pages.router)

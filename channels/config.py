@@ -26,6 +26,20 @@ class Settings(BaseSettings):
             p95 is about 1 s with 10 concurrent sessions, so 30 s only trips on a stuck server.
         probe_timeout_s: Time allowed for each health probe; health must answer quickly even
             when a dependency hangs.
+        chat_session_limit: Public chat turns per session id per window (a burst of this many,
+            refilled evenly); 0 switches the limit off. A person types a few a minute.
+        chat_address_limit: Public chat turns per client address per window; 0 switches it
+            off (load tests from one machine). Higher than the session limit: offices and
+            mobile carriers put many visitors behind one address.
+        chat_limit_window_s: The window both chat limits refill over, in seconds.
+        trusted_proxy_header: Header whose last entry is the client address (e.g.
+            `X-Forwarded-For`); set it only behind a proxy that writes it, else clients
+            could pick their own address. Unset: the TCP peer's address.
+        redis_url: Redis for rate-limit buckets shared by all API processes; unset means
+            per-process memory (single-process demo).
+        redis_key_prefix: Prefix of every Redis key the API writes.
+        redis_timeout_s: Connect and read timeout for Redis; a down Redis must not slow chat.
+        redis_retry_s: After a Redis failure, how long to use memory before trying again.
     """
 
     model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
@@ -37,3 +51,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rasa_timeout_s: float = Field(default=30.0, gt=0)
     probe_timeout_s: float = Field(default=1.5, gt=0)
+    chat_session_limit: int = Field(default=20, ge=0)
+    chat_address_limit: int = Field(default=120, ge=0)
+    chat_limit_window_s: float = Field(default=60.0, gt=0)
+    trusted_proxy_header: str | None = None
+    redis_url: str | None = None
+    redis_key_prefix: str = "crm:rl:"
+    redis_timeout_s: float = Field(default=0.25, gt=0)
+    redis_retry_s: float = Field(default=5.0, ge=0)

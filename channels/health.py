@@ -8,23 +8,30 @@ from sqlalchemy import literal, select
 
 from channels.config import Settings
 from channels.rasa_client import RasaClient
+from channels.ratelimit import ChatLimiter
 from channels.schemas import ComponentHealth, HealthPublic
 from crm_store.db import session_scope
 
 
-async def check_health(settings: Settings, rasa: RasaClient) -> HealthPublic:
-    """Probe Rasa, the action server and the database at once.
+async def check_health(
+    settings: Settings, rasa: RasaClient, limiter: ChatLimiter | None = None
+) -> HealthPublic:
+    """Probe Rasa, the action server, the database and (when configured) Redis at once.
 
     Args:
         settings: Where the database is and how long a probe may take.
         rasa: The client that knows Rasa's and the action server's addresses.
+        limiter: The chat limiter, whose Redis is reported when `CRM_REDIS_URL` is set.
 
     Returns:
         `ok` when every component is up, else `degraded`; `api` is `ok` by definition,
         since this code is running.
     """
-    rasa_health, action_health, db_health = await asyncio.gather(
-        rasa.probe_rasa(), rasa.probe_action_server(), probe_database(settings)
+    rasa_health, action_health, db_health, redis_health = await asyncio.gather(
+        rasa.probe_rasa(),
+        rasa.probe_action_server(),
+        probe_database(settings),
+        limiter.probe() if limiter else asyncio.sleep(0),
     )
     components = {
         "api": ComponentHealth(status="ok"),
@@ -32,6 +39,8 @@ async def check_health(settings: Settings, rasa: RasaClient) -> HealthPublic:
         "action_server": action_health,
         "database": db_health,
     }
+    if redis_health is not None:
+        components["redis"] = redis_health
     degraded = any(c.status != "ok" for c in components.values())
     return HealthPublic(status="degraded" if degraded else "ok", components=components)
 

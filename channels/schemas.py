@@ -77,6 +77,9 @@ class ErrorFrame(BaseModel):
     type: Literal["error"] = "error"
     status: int = Field(description="The HTTP status the same problem gets over POST.")
     detail: str
+    retry_after: int | None = Field(
+        default=None, description="With status 429: seconds to wait before the next frame."
+    )
 
 
 class MePublic(BaseModel):

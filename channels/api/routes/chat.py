@@ -16,6 +16,7 @@ from channels.errors import (
     log_server_fault,
 )
 from channels.rasa_client import RasaClient
+from channels.ratelimit import ChatLimiter, ChatLimiterDep, ClientAddress, RateLimitedError
 from channels.schemas import ChatRequest, ChatResponse, ErrorFrame
 from channels.turns import Speaker, run_turn
 from crm_store import Scope
@@ -28,11 +29,19 @@ _TURN_ERRORS = {
     422: {"description": "Blank or too long text, bad session id, missing fields"},
     503: {"description": "Rasa or the action server is down; the message was still stored"},
 }
+_LIMITED = {429: {"description": "Too many messages from this session or address; see Retry-After"}}
 
 
-@router.post("/web", response_model=ChatResponse, responses=_TURN_ERRORS)
-async def web_chat(turn: ChatRequest, settings: SettingsDep, rasa: RasaDep) -> ChatResponse:
-    """Answer an anonymous website visitor."""
+@router.post("/web", response_model=ChatResponse, responses={**_TURN_ERRORS, **_LIMITED})
+async def web_chat(
+    turn: ChatRequest,
+    settings: SettingsDep,
+    rasa: RasaDep,
+    limiter: ChatLimiterDep,
+    address: ClientAddress,
+) -> ChatResponse:
+    """Answer an anonymous website visitor (rate limited per session and per address)."""
+    await limiter.enforce(session_id=turn.session_id, address=address)
     speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
     return await run_turn(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
 
@@ -51,12 +60,20 @@ async def rep_chat(
 
 
 @router.websocket("/web/ws")
-async def web_chat_socket(websocket: WebSocket, settings: SettingsDep, rasa: RasaDep) -> None:
+async def web_chat_socket(
+    websocket: WebSocket,
+    settings: SettingsDep,
+    rasa: RasaDep,
+    limiter: ChatLimiterDep,
+    address: ClientAddress,
+) -> None:
     """The website chat over one WebSocket: a JSON frame in, a JSON frame out.
 
     A frame that cannot be answered gets an `ErrorFrame` with the status the same problem
-    gets over POST; the socket stays open so the visitor can simply try again.
+    gets over POST (429 with `retry_after` when rate limited); the socket stays open so the
+    visitor can simply try again.
     """
+    gate = _Gate(limiter, address)
     await websocket.accept()
     speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
     # Generous for JSON escaping of a maximal message, but bounded before parsing.
@@ -67,15 +84,32 @@ async def web_chat_socket(websocket: WebSocket, settings: SettingsDep, rasa: Ras
             if message["type"] == "websocket.disconnect":
                 return
             reply = await _answer_frame(
-                message.get("text"), max_frame_chars, speaker, settings, rasa
+                message.get("text"), max_frame_chars, speaker, settings, rasa, gate
             )
             await websocket.send_text(reply)
     except WebSocketDisconnect:
         return
 
 
+class _Gate:
+    """The rate limits one socket's frames pass, with the socket's client address."""
+
+    def __init__(self, limiter: ChatLimiter, address: str | None) -> None:
+        self.limiter = limiter
+        self.address = address
+
+    async def enforce(self, session_id: str) -> None:
+        """Raise `RateLimitedError` when this frame must wait."""
+        await self.limiter.enforce(session_id=session_id, address=self.address)
+
+
 async def _answer_frame(
-    frame: str | None, max_chars: int, speaker: Speaker, settings: Settings, rasa: RasaClient
+    frame: str | None,
+    max_chars: int,
+    speaker: Speaker,
+    settings: Settings,
+    rasa: RasaClient,
+    gate: _Gate,
 ) -> str:
     """The JSON text to send back for one incoming frame."""
     if frame is None:
@@ -84,10 +118,13 @@ async def _answer_frame(
         return _error(413, "frame too large")
     try:
         turn = ChatRequest.model_validate_json(frame)
+        await gate.enforce(turn.session_id)
         response = await run_turn(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
     except ValidationError as exc:
         status, detail, _errors = describe_errors(exc.errors())
         return _error(status, detail)
+    except RateLimitedError as exc:
+        return _error(429, exc.detail, exc.retry_after_s)
     except TurnRejectedError as exc:
         return _error(exc.status, exc.detail)
     except Exception as exc:  # a server fault must not drop the visitor's socket
@@ -98,5 +135,6 @@ async def _answer_frame(
     return response.model_dump_json(exclude_none=True)
 
 
-def _error(status: int, detail: str) -> str:
-    return ErrorFrame(status=status, detail=detail).model_dump_json()
+def _error(status: int, detail: str, retry_after: int | None = None) -> str:
+    frame = ErrorFrame(status=status, detail=detail, retry_after=retry_after)
+    return frame.model_dump_json(exclude_none=True)
