@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import literal, select
 
 from channels.config import Settings
-from channels.rasa_client import RasaClient
+from channels.rasa_client import RasaClient, summarize_replicas
 from channels.ratelimit import ChatLimiter
 from channels.schemas import ComponentHealth, HealthPublic
 from crm_store.db import session_scope
@@ -27,18 +27,21 @@ async def check_health(
         `ok` when every component is up, else `degraded`; `api` is `ok` by definition,
         since this code is running.
     """
-    rasa_health, action_health, db_health, redis_health = await asyncio.gather(
-        rasa.probe_rasa(),
+    replicas, action_health, db_health, redis_health = await asyncio.gather(
+        rasa.probe_rasa_replicas(),
         rasa.probe_action_server(),
         probe_database(settings),
         limiter.probe() if limiter else asyncio.sleep(0),
     )
     components = {
         "api": ComponentHealth(status="ok"),
-        "rasa": rasa_health,
+        "rasa": summarize_replicas(replicas),
         "action_server": action_health,
         "database": db_health,
     }
+    if len(replicas) > 1:  # one replica down leaves the service up, but degraded
+        for number, health in enumerate(replicas.values(), start=1):
+            components[f"rasa_replica_{number}"] = health
     if redis_health is not None:
         components["redis"] = redis_health
     degraded = any(c.status != "ok" for c in components.values())

@@ -4,12 +4,21 @@ Rasa's REST webhook answers `200` with whatever it collected even when something
 inside (see `RestInput.receive` in Rasa 3.6), and an action-server outage shows up as a
 missing reply rather than an error. So an empty answer is checked against both servers'
 health before it is believed.
+
+With several Rasa replicas (they share a SQL tracker store and a Redis lock store, so any of
+them can take any turn), turns go round robin. A replica that refuses the connection is
+skipped for a few seconds and the turn goes to the next one: nothing reached the dead
+replica, so nothing runs twice. A turn that fails after it was sent (the replica died while
+answering) is not retried, since its actions may already have run; the caller answers 503.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,11 +32,21 @@ class AssistantUnavailableError(Exception):
     """Rasa or the action server cannot answer this turn; the client should retry later."""
 
 
+# How long a replica that refused a connection is passed over before it is tried again.
+REPLICA_BACKOFF_S = 5.0
+
+
+@dataclass
+class _Replica:
+    url: str
+    skip_until: float = 0.0
+
+
 class RasaClient:
     """Async client for Rasa's REST webhook and the two servers' health endpoints.
 
     Args:
-        rasa_url: Base URL of the Rasa server.
+        rasa_url: Base URL of the Rasa server, or several separated by commas (replicas).
         action_server_url: Base URL of the action server.
         timeout_s: Time allowed for one turn.
         probe_timeout_s: Time allowed for one health probe.
@@ -43,7 +62,11 @@ class RasaClient:
         probe_timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._rasa_url = rasa_url.rstrip("/")
+        urls = [u.strip().rstrip("/") for u in rasa_url.split(",") if u.strip()]
+        if not urls:
+            raise ValueError("at least one Rasa URL is needed")
+        self._replicas = [_Replica(url) for url in urls]
+        self._turns = itertools.count()
         self._action_url = action_server_url.rstrip("/")
         self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         self._probe_timeout = httpx.Timeout(probe_timeout_s)
@@ -73,13 +96,7 @@ class RasaClient:
                 answered nothing while it or the action server is down.
         """
         body = {"sender": sender, "message": text, "metadata": {"crm": identity}}
-        try:
-            response = await self._http.post(
-                f"{self._rasa_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
-            )
-        except httpx.HTTPError as exc:
-            logger.warning("Rasa turn failed: %s", type(exc).__name__)
-            raise AssistantUnavailableError from exc
+        response = await self._post_to_a_replica(body)
         if response.status_code != 200:
             logger.warning("Rasa turn answered HTTP %s", response.status_code)
             raise AssistantUnavailableError
@@ -87,6 +104,37 @@ class RasaClient:
         if not messages:
             await self._ensure_servers_up()
         return messages
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """The Rasa base URLs, in configuration order."""
+        return [replica.url for replica in self._replicas]
+
+    def _replica_order(self) -> list[_Replica]:
+        """Replicas to try for the next turn: round robin, recently refused ones last."""
+        start = next(self._turns) % len(self._replicas)
+        ring = self._replicas[start:] + self._replicas[:start]
+        now = time.monotonic()
+        return [r for r in ring if r.skip_until <= now] + [r for r in ring if r.skip_until > now]
+
+    async def _post_to_a_replica(self, body: dict[str, Any]) -> httpx.Response:
+        """POST the turn to one replica, moving on only while nothing has been sent."""
+        for replica in self._replica_order():
+            try:
+                response = await self._http.post(
+                    f"{replica.url}/webhooks/rest/webhook", json=body, timeout=self._timeout
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                logger.warning("Rasa replica %s refused the turn: %s", replica.url,
+                               type(exc).__name__)  # fmt: skip
+                replica.skip_until = time.monotonic() + REPLICA_BACKOFF_S
+                continue
+            except httpx.HTTPError as exc:
+                logger.warning("Rasa turn failed on %s: %s", replica.url, type(exc).__name__)
+                raise AssistantUnavailableError from exc
+            replica.skip_until = 0.0
+            return response
+        raise AssistantUnavailableError
 
     async def _ensure_servers_up(self) -> None:
         """Raise when an empty reply is explained by a server being down."""
@@ -97,7 +145,22 @@ class RasaClient:
                 raise AssistantUnavailableError
 
     async def probe_rasa(self) -> ComponentHealth:
-        """Check that Rasa runs and has a model loaded.
+        """Rasa as a service: `ok` while at least one replica can answer.
+
+        Returns:
+            `ok` (with how many replicas are up when there are several), or `down` with the
+            reason of the first replica.
+        """
+        return summarize_replicas(await self.probe_rasa_replicas())
+
+    async def probe_rasa_replicas(self) -> dict[str, ComponentHealth]:
+        """The health of each replica, keyed by its base URL (probed concurrently)."""
+        urls = self.replica_urls
+        results = await asyncio.gather(*(self._probe_one_rasa(url) for url in urls))
+        return dict(zip(urls, results, strict=True))
+
+    async def _probe_one_rasa(self, rasa_url: str) -> ComponentHealth:
+        """Check that one Rasa server runs and has a model loaded.
 
         Rasa 3.6 answers `GET /status` with 200 when a model is loaded and 409 when none is;
         with an auth token configured it answers 401/403, and then `GET /` (always open)
@@ -106,7 +169,7 @@ class RasaClient:
         Returns:
             `ok`, or `down` with a short reason.
         """
-        status = await self._probe(f"{self._rasa_url}/status")
+        status = await self._probe(f"{rasa_url}/status")
         if isinstance(status, str):
             return ComponentHealth(status="down", detail=status)
         if status == 200:
@@ -114,7 +177,7 @@ class RasaClient:
         if status == 409:
             return ComponentHealth(status="down", detail="no model loaded")
         if status in (401, 403):
-            root = await self._probe(f"{self._rasa_url}/")
+            root = await self._probe(f"{rasa_url}/")
             if root == 200:
                 return ComponentHealth(status="ok", detail="running; model status needs a token")
             return ComponentHealth(status="down", detail=_reason(root))
@@ -140,6 +203,16 @@ class RasaClient:
         except httpx.HTTPError:
             return "unreachable"
         return response.status_code
+
+
+def summarize_replicas(replicas: dict[str, ComponentHealth]) -> ComponentHealth:
+    """One health for the Rasa service: `ok` while any replica is up, else the first reason."""
+    up = [h for h in replicas.values() if h.status == "ok"]
+    if not up:
+        return next(iter(replicas.values()))
+    if len(replicas) == 1:
+        return up[0]
+    return ComponentHealth(status="ok", detail=f"{len(up)} of {len(replicas)} replicas up")
 
 
 def _reason(status: int | str) -> str:
