@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from crm_store.models import KnowledgeArticle
 from retrieval import store
 from retrieval.config import RetrievalSettings
 from retrieval.ingest import (
@@ -57,15 +58,7 @@ def collect(
         if doc is not None:
             docs.append(doc)
     if include_crm:
-        for art in store.crm_articles(session=session):
-            meta = {
-                "audience": art.audience,
-                "language": art.language,
-                "product": art.product,
-                "url": art.url,
-                "updated_at": art.updated_at.isoformat(),
-            }
-            docs.append(article_chunks(art.id, art.title, art.body, meta, settings))
+        docs += [article_doc(art, settings) for art in store.crm_articles(session=session)]
     missing = {p for p in paths if not p.exists()}
     errors += [IngestError(str(p), "no such file or folder") for p in sorted(missing)]
     # A source that failed to load keeps its previous chunks until it is fixed or deleted.
@@ -78,6 +71,18 @@ def collect(
         if src not in seen and _under(src, roots, include_crm)
     }
     return docs, vanished, errors
+
+
+def article_doc(art: KnowledgeArticle, settings: RetrievalSettings) -> SourceDoc:
+    """The chunks of one CRM knowledge article, with its metadata."""
+    meta = {
+        "audience": art.audience,
+        "language": art.language,
+        "product": art.product,
+        "url": art.url,
+        "updated_at": art.updated_at.isoformat(),
+    }
+    return article_chunks(art.id, art.title, art.body, meta, settings)
 
 
 def _under(source: str, roots: list[Path], include_crm: bool) -> bool:

@@ -1,0 +1,170 @@
+"""GDPR export and erasure on the seeded demo company, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from crm_cli.main import app
+from crm_store import db
+from crm_store.demo import DEMO_CREDENTIALS as CREDS
+from crm_store.errors import InvalidInputError
+from crm_store.gdpr import erase_person, export_counts, export_person, mentions
+from crm_store.models import (
+    Base,
+    Contact,
+    Conversation,
+    Lead,
+    Message,
+    Notification,
+    Order,
+    Ticket,
+    User,
+)
+from crm_store.queries.conversations import get_or_create_conversation
+from crm_store.queries.events import emit_event
+from crm_store.queries.users import authenticate_token, get_user_by_email, link_slack
+
+EMAIL = CREDS.customer_email  # nora.fields@northwind.example
+OTHER = "quinn.harper@initech.example"  # another demo customer, who must stay untouched
+runner = CliRunner()
+
+
+def _add_personal_traces(session: Session) -> None:
+    """What a real store accumulates: a chat, a lead, a notification, a legacy message."""
+    user = get_user_by_email(session=session, email=EMAIL)
+    assert user is not None
+    link_slack(session=session, user_id=user.id, slack_user_id="U0NORA")
+    chat = get_or_create_conversation(
+        session=session, channel="web", external_id="gdpr-chat-1", user_id=user.id
+    )
+    # written directly, as rows stored before transcripts were redacted would be
+    session.add(Message(conversation_id=chat.id, sender="user", text=f"I am {EMAIL}"))
+    stranger = get_or_create_conversation(session=session, channel="web", external_id="gdpr-2")
+    session.add(Message(conversation_id=stranger.id, sender="user", text=f"ask {EMAIL.upper()}"))
+    lead = Lead(name="Nora Fields", email=EMAIL, company="Northwind", need="call +1 415 555 0134")
+    session.add(lead)
+    session.flush()
+    emit_event(session=session, type="lead_created", subject_type="lead", subject_id=lead.id)
+    session.add(Notification(channel="slack", kind="handoff", payload={"text": f"from {EMAIL}"}))
+    session.commit()
+
+
+def _text_holding(session: Session, needle: str) -> dict[str, int]:
+    """Rows per table whose text or JSON columns hold `needle`, scanned independently."""
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        for row in session.execute(select(table)):
+            text = json.dumps([str(v) for v in row], ensure_ascii=False).lower()
+            if needle.lower() in text:
+                found[table.name] = found.get(table.name, 0) + 1
+    return found
+
+
+def _others(session: Session) -> list[tuple]:
+    """The other customers' rows, to prove an erasure leaves them alone."""
+    rows = session.execute(
+        select(Contact.first_name, Contact.last_name, Contact.email, Contact.phone)
+        .where(Contact.email != EMAIL)
+        .order_by(Contact.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_export_holds_the_persons_order_ticket_and_chat(seeded_session: Session) -> None:
+    _add_personal_traces(seeded_session)
+    data = export_person(session=seeded_session, email=EMAIL.upper())
+    json.dumps(data)  # JSON-ready as it is
+    assert [u["email"] for u in data["users"]] == [EMAIL]
+    assert "token_hash" not in data["users"][0]["tokens"][0]
+    assert data["contacts"][0]["account"]["name"] == CREDS.customer_account_name
+    assert CREDS.customer_order_number in [o["number"] for o in data["orders"]]
+    order = next(o for o in data["orders"] if o["number"] == CREDS.customer_order_number)
+    assert order["lines"] and {"sku", "product", "quantity"} <= set(order["lines"][0])
+    assert CREDS.customer_ticket_number in [t["number"] for t in data["tickets"]]
+    assert [lead["email"] for lead in data["leads"]] == [EMAIL]
+    assert any(e["type"] == "lead_created" for e in data["events"])
+    chat = next(c for c in data["conversations"] if c["external_id"] == "gdpr-chat-1")
+    assert [m["text"] for m in chat["messages"]] == [f"I am {EMAIL}"]
+    # found by the scan of every table: the stranger's chat and the notification
+    assert set(data["other_mentions"]) == {"messages", "notifications"}
+    counts = export_counts(data)
+    assert counts["orders"] >= 1 and counts["messages"] == 1 and counts["other_mentions"] == 2
+    assert OTHER not in json.dumps(data)
+
+
+def test_delete_leaves_no_trace_and_keeps_totals(seeded_session: Session) -> None:
+    _add_personal_traces(seeded_session)
+    orders_before = seeded_session.execute(
+        select(func.count(Order.id), func.sum(Order.total))
+    ).one()
+    others_before = _others(seeded_session)
+    assert _text_holding(seeded_session, EMAIL)
+
+    report = erase_person(session=seeded_session, email=EMAIL)
+    seeded_session.commit()
+
+    assert _text_holding(seeded_session, EMAIL) == {}
+    assert not mentions(session=seeded_session, needle=EMAIL)
+    assert _text_holding(seeded_session, "Nora Fields") == {}
+    assert seeded_session.execute(select(func.count(Order.id), func.sum(Order.total))).one() == (
+        orders_before[0], Decimal(orders_before[1])
+    )  # fmt: skip
+    assert _others(seeded_session) == others_before
+    assert authenticate_token(session=seeded_session, token=CREDS.customer_token) is None
+    assert seeded_session.scalar(select(User).where(User.slack_user_id == "U0NORA")) is None
+    chat = seeded_session.scalar(
+        select(Conversation).where(Conversation.external_id == "gdpr-chat-1")
+    )
+    assert chat is not None and not chat.messages
+    ticket = seeded_session.scalar(
+        select(Ticket).where(Ticket.number == CREDS.customer_ticket_number)
+    )
+    assert ticket is not None and ticket.email is None  # the ticket itself stays, unlinked
+    assert report.changed["contacts anonymised"] == 1 and report.changed["tokens revoked"] >= 1
+    assert report.changed["messages deleted"] == 1 and report.changed["other rows masked"] >= 2
+    # idempotent: a second run finds nothing and changes nothing
+    again = erase_person(session=seeded_session, email=EMAIL)
+    assert again.nothing_found and dict(again.changed) == {}
+
+
+def test_bad_email_is_refused(seeded_session: Session) -> None:
+    with pytest.raises(InvalidInputError):
+        export_person(session=seeded_session, email="not-an-email")
+
+
+def test_cli_export_and_delete(seeded_db_url: str, tmp_path: Path) -> None:
+    with db.session_scope(seeded_db_url) as session:
+        _add_personal_traces(session)
+    out = tmp_path / "nora.json"
+    result = runner.invoke(app, ["gdpr", "export", EMAIL, "--out", str(out),
+                                 "--database-url", seeded_db_url])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.stdout and "orders: " in result.stdout
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert CREDS.customer_order_number in out.read_text()
+
+    result = runner.invoke(app, ["gdpr", "delete", EMAIL, "--yes", "--database-url", seeded_db_url])
+    assert result.exit_code == 0, result.output
+    assert "contacts anonymised: 1" in result.stdout and "messages deleted: 1" in result.stdout
+    again = runner.invoke(app, ["gdpr", "delete", EMAIL, "--yes", "--database-url", seeded_db_url])
+    assert again.exit_code == 0 and "nothing changed" in again.stdout
+    with db.session_scope(seeded_db_url) as session:
+        assert _text_holding(session, EMAIL) == {}
+
+    refused = runner.invoke(
+        app, ["gdpr", "delete", "nope", "--yes", "--database-url", seeded_db_url]
+    )
+    assert refused.exit_code == 1 and "not an email address" in refused.stderr
+    aborted = runner.invoke(
+        app, ["gdpr", "delete", OTHER, "--database-url", seeded_db_url], input="n\n"
+    )
+    assert aborted.exit_code == 1
+    with db.session_scope(seeded_db_url) as session:
+        assert session.scalar(select(Contact).where(Contact.email == OTHER)) is not None
