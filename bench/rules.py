@@ -12,6 +12,7 @@ act, audit, commit). The target is 100k events x 200 rules in 10 s or less on 2 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import random
@@ -137,6 +138,8 @@ def main() -> None:
                         help="every Nth rule matches often (the others almost never)")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="an empty PostgreSQL database URL instead of SQLite")
+    parser.add_argument("--profile", type=Path,
+                        help="write a cProfile of the drain to this file (pstats format)")
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,8 +155,15 @@ def main() -> None:
         assert not ruleset.problems, ruleset.problems[:3]
         eval_s, matches = evaluate_only(url, ruleset, args.batch)
         factory = db.make_session_factory(db.get_engine(url))
+        load_before = os.getloadavg()[0]
+        profiler = cProfile.Profile() if args.profile else None
         started, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         result = drain(factory, ruleset, new_worker_id(), args.batch)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         drain_s, drain_cpu = time.perf_counter() - started, time.process_time() - cpu
         db.dispose_engines()
     print(json.dumps({
@@ -161,7 +171,8 @@ def main() -> None:
         "rules": len(ruleset.rules), "batch": args.batch, "load_rules_s": round(load_s, 3),
         "evaluate_only_s": round(eval_s, 2), "matches": matches,
         "drain_s": round(drain_s, 2), "drain_cpu_s": round(drain_cpu, 2),
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m_before": round(load_before, 2),
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
         "events_per_s": round(result.events / drain_s),
         "fired": result.fired, "failed": result.failed,
     }, indent=2))

@@ -11,32 +11,59 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import TypeDecorator, select
 from sqlalchemy.orm import Session
 
 from rules.triggers import RECORD_MODELS, TRIGGERS, plain
 
 Env = dict[str, Any]
 _CHUNK = 500
+# Event type → the env key its subject goes under ("account" subjects go under `account`).
+_SUBJECT_ROOT = {name: t.subject for name, t in TRIGGERS.items() if t.subject != "account"}
+
+
+def _needs_plain(column: Any) -> bool:
+    """Whether a column's values may need `plain` (money, dates, enums); text, numbers and
+    timestamps (already aware datetimes) don't."""
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    try:
+        python_type = kind.python_type
+    except NotImplementedError:
+        return True
+    return python_type not in (str, int, float, bool, dict, list, datetime)
+
+
+# Per record kind: the column keys, and the positions whose values need `plain`. Converting
+# only those (instead of every value of every row) halves the cost of loading a batch.
+_COLUMNS = {
+    record: (
+        [column.key for column in model.__table__.columns],  # type: ignore[attr-defined]
+        [i for i, c in enumerate(model.__table__.columns) if _needs_plain(c)],  # type: ignore[attr-defined]
+    )
+    for record, model in RECORD_MODELS.items()
+}
 
 
 def _load_rows(session: Session, record: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     table = RECORD_MODELS[record].__table__  # type: ignore[attr-defined]
+    keys, convert = _COLUMNS[record]
     wanted = sorted(set(ids))
     rows: dict[int, dict[str, Any]] = {}
-    keys = [column.key for column in table.columns]
     for start in range(0, len(wanted), _CHUNK):
         stmt = select(*table.columns).where(table.c.id.in_(wanted[start : start + _CHUNK]))
         for row in session.execute(stmt):
-            rows[row[0]] = {key: plain(value) for key, value in zip(keys, row, strict=True)}
+            values = dict(zip(keys, row, strict=True))
+            for index in convert:
+                key = keys[index]
+                values[key] = plain(values[key])
+            rows[row[0]] = values
     return rows
 
 
 def event_values(event: Any) -> dict[str, Any]:
     """The `event.*` fields: id, type, time and the payload's own fields."""
-    values = dict(event.payload or {})
-    values["id"], values["type"], values["occurred_at"] = event.id, event.type, event.occurred_at
-    return values
+    return {**(event.payload or {}), "id": event.id, "type": event.type,
+            "occurred_at": event.occurred_at}
 
 
 def build_envs(session: Session, events: Sequence[Any], now: datetime) -> list[Env]:
@@ -53,20 +80,22 @@ def build_envs(session: Session, events: Sequence[Any], now: datetime) -> list[E
             wanted[event.subject_type].add(event.subject_id)
     subjects = {kind: _load_rows(session, kind, ids) for kind, ids in wanted.items()}
     empty: dict[str, Any] = {}
-    pairs = []
+    envs: list[Env] = []
+    account_ids: list[Any] = []
     for event in events:
-        subject = subjects.get(event.subject_type, empty).get(event.subject_id, empty)
-        account_id = event.subject_id if event.subject_type == "account" else subject.get(
-            "account_id", event.account_id)
-        pairs.append((event, subject, account_id))
-    ids = {int(a) for _, _, a in pairs if a is not None}
-    accounts = _load_rows(session, "account", ids) if ids else {}
-    envs = []
-    for event, subject, account_id in pairs:
+        kind, subject_id = event.subject_type, event.subject_id
+        subject = subjects.get(kind, empty).get(subject_id, empty)
         env: Env = {"now": now, "event": event_values(event)}
-        trigger = TRIGGERS.get(event.type)
-        if trigger is not None and trigger.subject != "account":
-            env[trigger.subject] = subject
-        env["account"] = accounts.get(account_id, empty) if account_id is not None else empty
+        root = _SUBJECT_ROOT.get(event.type)
+        if root is not None:
+            env[root] = subject
         envs.append(env)
+        account_ids.append(subject_id if kind == "account"
+                           else subject.get("account_id", event.account_id))
+    accounts = dict(subjects.get("account", empty))
+    missing = {int(a) for a in account_ids if a is not None} - accounts.keys()
+    if missing:
+        accounts.update(_load_rows(session, "account", missing))
+    for env, account_id in zip(envs, account_ids, strict=True):
+        env["account"] = accounts.get(account_id, empty) if account_id is not None else empty
     return envs

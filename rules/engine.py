@@ -51,6 +51,17 @@ def new_worker_id() -> str:
     return f"worker-{uuid.uuid4().hex[:12]}"
 
 
+def _claim_columns() -> list[Any]:
+    table = CrmEvent.__table__
+    return [table.c[name] for name in CLAIMED_COLUMNS]
+
+
+# What the worker and the actions read of an event; the rest (status, dedupe key...) is not
+# worth decoding 100k times.
+CLAIMED_COLUMNS = ("id", "type", "subject_type", "subject_id", "account_id", "payload",
+                   "occurred_at")
+
+
 def claim_events(session: Session, worker: str, limit: int) -> list[Row[Any]]:
     """Lock up to `limit` pending events for this transaction, oldest first.
 
@@ -59,17 +70,17 @@ def claim_events(session: Session, worker: str, limit: int) -> list[Row[Any]]:
     """
     table = CrmEvent.__table__
     if session.get_bind().dialect.name == "postgresql":
-        stmt = (select(table).where(table.c.status == EVENT_PENDING).order_by(table.c.id)
-                .limit(limit).with_for_update(skip_locked=True))
+        stmt = (select(*_claim_columns()).where(table.c.status == EVENT_PENDING)
+                .order_by(table.c.id).limit(limit).with_for_update(skip_locked=True))
         return list(session.execute(stmt))
     # SQLite: the UPDATE is the first write, so it takes the database's write lock; no other
-    # worker can claim the same rows until this transaction ends.
+    # worker can claim the same rows until this transaction ends. RETURNING hands the rows
+    # back in the same statement (in no promised order, hence the sort).
     oldest = (select(table.c.id).where(table.c.status == EVENT_PENDING)
               .order_by(table.c.id).limit(limit))
-    session.execute(update(table).where(table.c.id.in_(oldest)).values(claimed_by=worker))
-    stmt = (select(table).where(table.c.status == EVENT_PENDING, table.c.claimed_by == worker)
-            .order_by(table.c.id))
-    return list(session.execute(stmt))
+    stmt = (update(table).where(table.c.id.in_(oldest)).values(claimed_by=worker)
+            .returning(*_claim_columns()))
+    return sorted(session.execute(stmt), key=lambda row: row.id)
 
 
 class _RetryCarefully(Exception):
@@ -168,6 +179,18 @@ def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = 
         return _process(session, ruleset, worker, limit, now, careful=True)
 
 
+def _mark_done(session: Session, events: Sequence[Any], worker: str, now: datetime) -> None:
+    table = CrmEvent.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        done = table.c.id.in_([e.id for e in events])
+    else:  # the claim marked exactly these rows, and this transaction still holds the lock;
+        # the id range keeps the scan on the (status, id) index instead of every pending row
+        done = ((table.c.status == EVENT_PENDING) & table.c.id.between(events[0].id, events[-1].id)
+                & (table.c.claimed_by == worker))
+    session.execute(update(table).where(done)
+                    .values(status=EVENT_DONE, processed_at=now, claimed_by=worker))
+
+
 def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
              now: datetime | None, careful: bool) -> BatchResult:
     result = BatchResult()
@@ -178,17 +201,15 @@ def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
             return result
         now = now or utcnow()
         writes = _Writes()
-        by_type, none = ruleset.by_trigger, ()
+        by_type, none = ruleset.checks_by_trigger, ()
         for event, env in zip(events, build_envs(session, events, now), strict=True):
-            for rule in by_type.get(event.type, none):
-                if rule.check(env):
+            for rule, check in by_type.get(event.type, none):
+                if check(env):
                     ok = fire(session, rule, event, env, worker, now, writes, careful)
                     result.fired += ok
                     result.failed += not ok
         writes.flush(session)
-        table = CrmEvent.__table__
-        session.execute(update(table).where(table.c.id.in_([e.id for e in events]))
-                        .values(status=EVENT_DONE, processed_at=now, claimed_by=worker))
+        _mark_done(session, events, worker, now)
         session.commit()
     except _RetryCarefully:
         raise

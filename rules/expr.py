@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -503,9 +503,16 @@ class Condition:
     def __call__(self, env: Env) -> bool:
         return bool(self.fn(env))
 
+    readers: tuple[tuple[str, Compiled], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once: every firing records what its conditions read.
+        readers = tuple((".".join(p), path_reader(p)) for p in self.paths)
+        object.__setattr__(self, "readers", readers)
+
     def matched_values(self, env: Env) -> dict[str, Any]:
         """The values this condition read, by dotted path, JSON-ready (for the audit trail)."""
-        return {".".join(p): to_json(path_reader(p)(env)) for p in self.paths}
+        return {name: to_json(read(env)) for name, read in self.readers}
 
 
 def _is_node(value: Any) -> bool:

@@ -98,6 +98,10 @@ class RuleSet:
     rules: list[Rule] = field(default_factory=list)
     problems: list[RuleProblem] = field(default_factory=list)
     by_trigger: dict[str, list[Rule]] = field(default_factory=dict)
+    # The same index as (rule, its check) pairs: the worker's inner loop, without an
+    # attribute lookup per rule per event.
+    checks_by_trigger: dict[str, list[tuple[Rule, Callable[[Mapping[str, Any]], bool]]]] = field(
+        default_factory=dict)
 
     def index(self) -> RuleSet:
         """Group the enabled rules by trigger, highest priority first (then by name)."""
@@ -105,6 +109,9 @@ class RuleSet:
         for rule in sorted(self.rules, key=lambda r: (-r.priority, r.name)):
             if rule.enabled:
                 self.by_trigger.setdefault(rule.trigger.name, []).append(rule)
+        self.checks_by_trigger = {
+            name: [(rule, rule.check) for rule in rules] for name, rules in self.by_trigger.items()
+        }
         return self
 
     def for_event(self, event_type: str) -> list[Rule]:
