@@ -25,7 +25,18 @@ from sqlalchemy.orm import Session
 from crm_store.models import Account, Lead, Order, OrderLine, Product
 from crm_store.queries.accounts import get_account
 from crm_store.scope import Scope
-from predict import leads, propensity, recommend, registry, segments, sentiment, store, telco
+from predict import (
+    crossings,
+    leads,
+    propensity,
+    recommend,
+    registry,
+    segments,
+    sentiment,
+    store,
+    telco,
+)
+from predict.bounds import score_bounds
 from predict.churn import ChurnModel
 from predict.errors import ModelNotFoundError, NotScorableError
 from predict.reasons import Reason, telco_reasons
@@ -284,13 +295,19 @@ def message_sentiment(text: str) -> sentiment.Sentiment:
 # -- batch ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BatchReport:
-    """Outcome of a batch scoring run."""
+    """Outcome of a batch scoring run.
+
+    Attributes:
+        events: `score_crossed` events written for the rules engine (scores that moved
+            across a bound in `config/score_bounds.yml`).
+    """
 
     kind: str
     model_version: str
     scored: int
     skipped: int
     seconds: float
+    events: int = 0
 
 
 def _score_churn_chunk(state: dict[str, Any], raw: pd.DataFrame) -> tuple[list, list, list, list]:
@@ -338,18 +355,22 @@ def batch_score_churn(
     raw = raw[complete] if skipped else raw
     total, state = len(raw), model.to_state()
     chunks = [raw.iloc[i : i + chunk_size] for i in range(0, total, chunk_size)]
-    done = 0
+    # Read before writing: a crossing compares each new score with the one it replaces.
+    bounds = score_bounds("churn")
+    previous = crossings.previous_scores(session, "churn") if bounds else {}
+    done = events = 0
     for ids, probability, labels, reasons in _map_chunks(state, chunks, workers):
         version = [manifest.version] * len(ids)
         kind = ["churn"] * len(ids)
         store.write_scores(
             session, list(zip(ids, kind, probability, labels, version, reasons, strict=True))
         )
+        events += crossings.record_crossings(session, "churn", ids, probability, previous, bounds)
         done += len(ids)
         if progress:
             progress(done, total)
     seconds = round(time.perf_counter() - started, 2)
-    return BatchReport("churn", manifest.version, total, skipped, seconds)
+    return BatchReport("churn", manifest.version, total, skipped, seconds, events)
 
 
 def _map_chunks(state: dict[str, Any], chunks: list[pd.DataFrame], workers: int):

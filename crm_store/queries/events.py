@@ -6,6 +6,8 @@ rolls back together with its change, so rules never act on something that did no
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -171,3 +173,54 @@ def record_score_crossed(
         )  # fmt: skip
         for bound, direction in crossed_bounds(previous, score, bounds)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreChange:
+    """An account's new score next to the score it replaces (for `record_score_crossings`).
+
+    Attributes:
+        previous: the score it replaces, None for the account's first score of this kind.
+        previous_id: the `prediction_scores` row `previous` came from (None for the first).
+    """
+
+    account_id: int
+    score: float
+    previous: float | None = None
+    previous_id: int | None = None
+
+
+_CROSSINGS_CHUNK = 5_000
+
+
+def record_score_crossings(
+    *, session: Session, kind: str, changes: Iterable[ScoreChange], bounds: tuple[float, ...]
+) -> int:
+    """Record one event per bound each new score crossed, in bulk (for batch scorers).
+
+    Each event's dedupe key names the account, the bound, the direction and the score row the
+    crossing starts from, so one crossing is one event even when two scoring runs start from
+    the same scores; a re-score at the same level crosses nothing and writes nothing.
+
+    Returns:
+        How many events this call wrote.
+    """
+    now = utcnow()
+    rows = [
+        {"type": "score_crossed", "subject_type": "account", "subject_id": change.account_id,
+         "account_id": change.account_id, "status": "pending", "occurred_at": now,
+         "payload": {"kind": kind, "score": float(change.score), "previous": change.previous,
+                     "bound": bound, "direction": direction},
+         "dedupe_key": f"score_crossed:{kind}:{change.account_id}:{bound:g}:{direction}:"
+                       f"{change.previous_id if change.previous_id is not None else 'first'}"}
+        for change in changes
+        for bound, direction in crossed_bounds(change.previous, change.score, bounds)
+    ]  # fmt: skip
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    written = 0
+    for start in range(0, len(rows), _CROSSINGS_CHUNK):
+        stmt = dialect.insert(CrmEvent.__table__).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        ).returning(CrmEvent.id)
+        written += len(session.execute(stmt, rows[start : start + _CROSSINGS_CHUNK]).all())
+    return written
