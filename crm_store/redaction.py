@@ -4,11 +4,12 @@ Pure functions, no framework, so the store (transcripts), the logging filter (ev
 and the GDPR tools share one definition of "PII in text".
 
 Why validation and not just patterns: a CRM transcript is full of numbers that must stay
-readable (`ORD-100001`, `TCK-1001`, `$1,250.00`, `2026-11-30`). A card is only masked when its
-13-19 digits pass the Luhn check, an IBAN only when its country's length and the mod-97
-check match, and a phone only in the shapes people write phones in (international `+`/`00`,
-North American 3-3-4, national numbers with a trunk `0`). Separators inside one number must
-be consistent, which keeps dates and times apart from phones.
+readable (`ORD-100001`, `TCK-1001`, `$1,250.00`, `2026-11-30`). A card is only masked when
+its 13-19 digits start like a payment card (2-6) and pass the Luhn check, an IBAN only when
+its country's length and the mod-97 check match, and a phone only in the shapes people write
+phones in (international `+`/`00`, North American 3-3-4, national numbers with a trunk `0`).
+Separators inside one number must be consistent, which keeps dates and times apart from
+phones.
 
 Placeholders contain no digit and no `@`, so `redact(redact(t)) == redact(t)`.
 """
@@ -222,9 +223,17 @@ def _find_at(groups: list[_Group], i: int, plus: bool) -> tuple[int, str] | None
 
 
 def _is_card(groups: list[_Group], plus: bool) -> bool:
-    """13-19 digits, Luhn-valid; when grouped, one separator and groups of 3+ (but the last)."""
+    """A payment card: 13-19 digits, Luhn-valid, starting with 2-6.
+
+    The first digit is the industry (ISO/IEC 7812): every card network starts with 2-6;
+    1, 7, 8 and 9 are airlines, oil, telecoms and national uses. When grouped, one separator
+    and groups of 3+ digits (but the last); four years in a row ("2024 2025 2026 2027") are
+    a list of years, not a card.
+    """
     digits = "".join(g.digits for g in groups)
     if not 13 <= len(digits) <= 19 or any(g.paren for g in groups):
+        return False
+    if not 2 <= int(digits[0]) <= 6 or all(_is_year(g.digits) for g in groups):
         return False
     grouped = len(groups) > 1
     if grouped and len({g.sep for g in groups[1:]}) != 1:
@@ -232,6 +241,10 @@ def _is_card(groups: list[_Group], plus: bool) -> bool:
     if grouped and any(len(g.digits) < 3 for g in groups[:-1]):
         return False
     return luhn_valid(digits)
+
+
+def _is_year(digits: str) -> bool:
+    return len(digits) == 4 and 1900 <= int(digits) <= 2100  # int() reads any Unicode digit
 
 
 def _is_phone(groups: list[_Group], plus: bool) -> bool:
