@@ -12,6 +12,7 @@ from channels.api.main import api_router
 from channels.api.routes import pages
 from channels.config import Settings
 from channels.errors import install_error_handlers
+from channels.handoff.hub import ChatHub
 from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
 from channels.ratelimit import ChatLimiter, install_rate_limits
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Open web-chat sockets by conversation, for agent replies pushed by the handoff relay.
+    app.state.chat_hub = ChatHub()
     install_error_handlers(app)
     install_rate_limits(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -58,16 +58,38 @@ class Button(BaseModel):
 
 
 class BotMessage(BaseModel):
-    """One message from the assistant."""
+    """One message from the assistant or, during a handoff, from a support agent."""
 
     text: str
     buttons: list[Button] | None = None
+    sender: Literal["bot", "agent"] | None = Field(
+        default=None, description="`agent` for a person's reply; absent or `bot` otherwise."
+    )
+    agent_name: str | None = Field(default=None, description="The agent's name, on agent lines.")
+    id: int | None = Field(
+        default=None, description="Stored message id of pushed lines, for de-duplication."
+    )
 
 
 class ChatResponse(BaseModel):
-    """The assistant's answer to one turn, in the order Rasa produced it."""
+    """The assistant's answer to one turn, in the order Rasa produced it.
+
+    During a handoff the customer's message goes to the support agent instead of the bot:
+    `messages` then holds only agent lines not shown yet (often none), and `handoff` says
+    where the request stands.
+    """
 
     session_id: str
+    messages: list[BotMessage]
+    handoff: Literal["pending", "claimed"] | None = Field(
+        default=None, description="Set while a person has (or is about to take) the chat."
+    )
+
+
+class PushFrame(BaseModel):
+    """A WebSocket frame the server sends unasked: agent replies, the hand-back, CSAT."""
+
+    type: Literal["push"] = "push"
     messages: list[BotMessage]
 
 

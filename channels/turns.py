@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from channels.config import Settings
 from channels.errors import UNAVAILABLE_DETAIL, TurnRejectedError
+from channels.handoff.routing import StoredTurn, route_turn
 from channels.rasa_client import AssistantUnavailableError, RasaClient
 from channels.schemas import BotMessage, ChatRequest, ChatResponse
 from crm_store import Scope
@@ -75,25 +76,33 @@ async def run_turn(
             422, f"text is too long: at most {settings.max_text_chars} characters"
         )
     text = turn.text.strip()
-    conversation_id, sender_key = await run_in_threadpool(
+    stored = await run_in_threadpool(
         _store_user_message, settings.database_url, speaker, turn.session_id, text
     )
+    # During a handoff the agent, not the bot, hears the message (channels/handoff/routing.py).
+    route = await run_in_threadpool(route_turn, settings.database_url, stored, text)
+    if route.answer is not None:
+        return ChatResponse(
+            session_id=turn.session_id, messages=route.answer, handoff=route.handoff
+        )
     try:
         messages = await rasa.send_turn(
-            sender=f"{speaker.channel}-{sender_key}",
-            text=text,
-            identity=speaker.identity(conversation_id),
+            sender=f"{speaker.channel}-{stored.sender_key}",
+            text=route.rasa_text or text,
+            identity=speaker.identity(stored.conversation_id),
         )
     except AssistantUnavailableError as exc:
         raise TurnRejectedError(503, UNAVAILABLE_DETAIL) from exc
-    await run_in_threadpool(_store_bot_messages, settings.database_url, conversation_id, messages)
-    return ChatResponse(session_id=turn.session_id, messages=messages)
+    await run_in_threadpool(
+        _store_bot_messages, settings.database_url, stored.conversation_id, messages
+    )
+    return ChatResponse(session_id=turn.session_id, messages=[*route.pending, *messages])
 
 
 def _store_user_message(
     url: str | None, speaker: Speaker, session_id: str, text: str
-) -> tuple[int, str]:
-    """Commit the user's message; returns the conversation id and its Rasa sender key."""
+) -> StoredTurn:
+    """Commit the user's message; returns its ids and the conversation's Rasa sender key."""
     with session_scope(url) as session:
         conversation = get_or_create_conversation(
             session=session,
@@ -101,10 +110,15 @@ def _store_user_message(
             external_id=speaker.conversation_key(session_id),
             user_id=speaker.scope.user_id,
         )
-        append_message(
+        message = append_message(
             session=session, conversation_id=conversation.id, sender=MessageSender.user, text=text
         )
-        return conversation.id, conversation.rasa_sender_id
+        return StoredTurn(
+            conversation_id=conversation.id,
+            message_id=message.id,
+            sender_key=conversation.rasa_sender_id,
+            channel=speaker.channel,
+        )
 
 
 def _store_bot_messages(url: str | None, conversation_id: int, messages: list[BotMessage]) -> None:

@@ -17,3 +17,7 @@ class NotFoundError(CrmError, LookupError):
 
 class PermissionDeniedError(CrmError, PermissionError):
     """The role may never do this (e.g. a customer logging a sales activity)."""
+
+
+class ConflictError(CrmError):
+    """The record is in a state that forbids this change (e.g. a handoff another agent claimed)."""

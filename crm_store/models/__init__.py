@@ -6,12 +6,15 @@ from crm_store.models.base import Base, UTCDateTime, utcnow
 from crm_store.models.conversations import Conversation, Message
 from crm_store.models.enums import (
     OPEN_DEAL_STAGES,
+    OPEN_HANDOFF_STATUSES,
     OPEN_TICKET_STATUSES,
     AccountStatus,
     ActivityKind,
     Channel,
     ConversationStatus,
     DealStage,
+    HandoffReason,
+    HandoffStatus,
     LeadStatus,
     MessageSender,
     NotificationStatus,
@@ -23,6 +26,7 @@ from crm_store.models.enums import (
     TicketStatus,
 )
 from crm_store.models.events import CrmEvent, RuleFiring, RuleState  # noqa: F401
+from crm_store.models.handoffs import Handoff
 from crm_store.models.knowledge import KnowledgeArticle, KnowledgeChunk  # noqa: F401
 from crm_store.models.notifications import Notification
 from crm_store.models.orders import Order, OrderLine
@@ -33,6 +37,7 @@ from crm_store.models.support import Ticket
 
 __all__ = [
     "OPEN_DEAL_STAGES",
+    "OPEN_HANDOFF_STATUSES",
     "OPEN_TICKET_STATUSES",
     "Account",
     "AccountStatus",
@@ -47,6 +52,9 @@ __all__ = [
     "Deal",
     "DealStage",
     "DealStageChange",
+    "Handoff",
+    "HandoffReason",
+    "HandoffStatus",
     "Lead",
     "LeadStatus",
     "Message",

@@ -45,6 +45,13 @@ class Conversation(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     csat: Mapped[int | None] = mapped_column(Integer)
+    # Set when an agent hands the conversation back: the next customer message may be the
+    # rating (1-5). Cleared by the rating or by any other message.
+    csat_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consecutive bot turns that answered "I don't know", and the user message the last one
+    # answered: a second abstention right after the first hands the conversation to a person.
+    abstain_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_abstained_message_id: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User | None] = relationship()
     contact: Mapped[Contact | None] = relationship()

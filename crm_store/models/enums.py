@@ -114,3 +114,24 @@ class NotificationStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
+
+
+class HandoffReason(StrEnum):
+    """Why the bot handed a conversation to a person."""
+
+    customer_request = "customer_request"
+    bot_abstained = "bot_abstained"
+    negative_sentiment = "negative_sentiment"
+
+
+class HandoffStatus(StrEnum):
+    """Where a handoff stands; `away` means requested outside business hours."""
+
+    pending = "pending"
+    claimed = "claimed"
+    resolved = "resolved"
+    away = "away"
+
+
+# A conversation has at most one handoff in these states (a partial unique index says so).
+OPEN_HANDOFF_STATUSES = (HandoffStatus.pending, HandoffStatus.claimed, HandoffStatus.away)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from typing import Annotated
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from channels.api.deps import CurrentRep, RasaDep, SettingsDep
@@ -15,9 +17,11 @@ from channels.errors import (
     is_database_outage,
     log_server_fault,
 )
+from channels.handoff.hub import ChatHub
+from channels.handoff.resume import attach_socket, collect_pending
 from channels.rasa_client import RasaClient
 from channels.ratelimit import ChatLimiter, ChatLimiterDep, ClientAddress, RateLimitedError
-from channels.schemas import ChatRequest, ChatResponse, ErrorFrame
+from channels.schemas import SESSION_ID_PATTERN, ChatRequest, ChatResponse, ErrorFrame
 from channels.turns import Speaker, run_turn
 from crm_store import Scope
 from crm_store.models import Channel
@@ -59,6 +63,27 @@ async def rep_chat(
     return await run_turn(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
 
 
+SessionQuery = Annotated[
+    str | None,
+    Query(
+        description="The chat page's session id: resume it (pushes and waiting lines).",
+        pattern=SESSION_ID_PATTERN,
+    ),
+]
+
+
+@router.get("/web/pending", response_model=ChatResponse, responses={422: _TURN_ERRORS[422]})
+async def web_chat_pending(
+    session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)], settings: SettingsDep
+) -> ChatResponse:
+    """Lines the visitor has not seen yet (agent replies, hand-back): for socket-less clients."""
+    speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
+    messages = await collect_pending(
+        url=settings.database_url, speaker=speaker, session_id=session_id
+    )
+    return ChatResponse(session_id=session_id, messages=messages)
+
+
 @router.websocket("/web/ws")
 async def web_chat_socket(
     websocket: WebSocket,
@@ -66,29 +91,60 @@ async def web_chat_socket(
     rasa: RasaDep,
     limiter: ChatLimiterDep,
     address: ClientAddress,
+    session_id: SessionQuery = None,
 ) -> None:
-    """The website chat over one WebSocket: a JSON frame in, a JSON frame out.
+    """The website chat over one WebSocket: a JSON frame in, a JSON frame out, plus pushes.
 
     A frame that cannot be answered gets an `ErrorFrame` with the status the same problem
     gets over POST (429 with `retry_after` when rate limited); the socket stays open so the
-    visitor can simply try again.
+    visitor can simply try again. Once the socket is tied to a conversation (`?session_id=`
+    on connect, or its first answered message), an agent's replies arrive unasked as
+    `{"type": "push", "messages": [...]}` frames.
     """
     gate = _Gate(limiter, address)
     await websocket.accept()
+    hub: ChatHub = websocket.app.state.chat_hub
     speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
+    attached: set[str] = set()
     # Generous for JSON escaping of a maximal message, but bounded before parsing.
     max_frame_chars = settings.max_text_chars * 6 + 512
     try:
+        if session_id and await _attach(hub, settings, speaker, session_id, websocket):
+            attached.add(session_id)
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            reply = await _answer_frame(
-                message.get("text"), max_frame_chars, speaker, settings, rasa, gate
-            )
-            await websocket.send_text(reply)
+            frame = message.get("text")
+            reply = await _answer_frame(frame, max_frame_chars, speaker, settings, rasa, gate)
+            async with hub.socket_lock(websocket):
+                await websocket.send_text(reply)
+            turn_session = _session_of(reply)
+            if turn_session and turn_session not in attached:
+                await _attach(hub, settings, speaker, turn_session, websocket)
+                attached.add(turn_session)
     except WebSocketDisconnect:
         return
+    finally:
+        hub.detach(websocket)
+
+
+async def _attach(
+    hub: ChatHub, settings: Settings, speaker: Speaker, session_id: str, websocket: WebSocket
+) -> bool:
+    conversation_id = await attach_socket(
+        hub=hub, url=settings.database_url, speaker=speaker, session_id=session_id,
+        socket=websocket,
+    )  # fmt: skip
+    return conversation_id is not None
+
+
+def _session_of(reply: str) -> str | None:
+    """The session id of a successful answer frame (errors have none)."""
+    try:
+        return ChatResponse.model_validate_json(reply).session_id
+    except ValidationError:
+        return None
 
 
 class _Gate:
