@@ -229,3 +229,13 @@ async def test_redis_admits_exactly_the_limit_under_concurrency(prefix: str) -> 
         ) >= 1
     finally:
         await backend.aclose()
+
+
+def test_every_limit_setting_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "privacy.md").read_text()
+    names = [n for n in Settings.model_fields if n.startswith(("chat_", "redis_", "trusted_"))]
+    assert len(names) == 8
+    for name in names:
+        assert f"`CRM_{name.upper()}`" in doc, name
