@@ -40,6 +40,7 @@ from crm_store.models import (
     Contact,
     Conversation,
     CrmEvent,
+    Handoff,
     Lead,
     Message,
     Order,
@@ -70,6 +71,7 @@ class Person:
     tickets: list[Ticket] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     conversations: list[Conversation] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
     personal_accounts: list[Account] = field(default_factory=list)
     events: list[CrmEvent] = field(default_factory=list)
 
@@ -123,10 +125,23 @@ def find_person(*, session: Session, email: str) -> Person:
     person.activities = list(
         session.scalars(select(Activity).where(Activity.contact_id.in_(cids)).order_by(Activity.id))
     )
+    # An anonymous chat is theirs too when they gave their email to a person (a handoff).
+    handed_over = select(Handoff.conversation_id).where(
+        func.lower(Handoff.customer_email) == needle
+    )
     person.conversations = list(session.scalars(
         select(Conversation)
-        .where(or_(Conversation.user_id.in_(uids), Conversation.contact_id.in_(cids)))
+        .where(or_(
+            Conversation.user_id.in_(uids),
+            Conversation.contact_id.in_(cids),
+            Conversation.id.in_(handed_over),
+        ))
         .order_by(Conversation.id)
+    ))  # fmt: skip
+    person.handoffs = list(session.scalars(
+        select(Handoff)
+        .where(Handoff.conversation_id.in_([c.id for c in person.conversations] or [-1]))
+        .order_by(Handoff.id)
     ))  # fmt: skip
     person.personal_accounts = _personal_accounts(session, person.contacts)
     person.events = _events(session, person)
@@ -171,8 +186,8 @@ def export_person(*, session: Session, email: str) -> dict[str, Any]:
     Returns:
         A dict with one list per kind of record (`users`, `contacts`, `leads`, `orders` with
         their lines, `tickets`, `activities`, `conversations` with their messages,
-        `predictions`, `events`) and `other_mentions`: rows of any table whose text mentions
-        the email that are not in the lists above.
+        `handoffs` (with their CSAT), `predictions`, `events`) and `other_mentions`: rows of
+        any table whose text mentions the email that are not in the lists above.
     """
     person = find_person(session=session, email=email)
     data: dict[str, Any] = {
@@ -188,6 +203,7 @@ def export_person(*, session: Session, email: str) -> dict[str, Any]:
         "tickets": [row_dict(t) for t in person.tickets],
         "activities": [row_dict(a) for a in person.activities],
         "conversations": [_conversation(c) for c in person.conversations],
+        "handoffs": [row_dict(h) for h in person.handoffs],
         "predictions": [
             row_dict(p)
             for p in session.scalars(
@@ -236,6 +252,7 @@ def _other_mentions(
             ("users", "users"), ("contacts", "contacts"), ("leads", "leads"),
             ("orders", "orders"), ("tickets", "tickets"), ("activities", "activities"),
             ("conversations", "conversations"), ("crm_events", "events"),
+            ("handoffs", "handoffs"),
         ]
         for row in exported[key]
     }  # fmt: skip
@@ -344,6 +361,10 @@ def erase_person(*, session: Session, email: str) -> ErasureReport:
         activity.body = _scrub(activity.body, person.email, names)
         report.changed["activities scrubbed"] += 1
     _erase_conversations(session, person, report)
+    for handoff in person.handoffs:
+        if handoff.customer_email is not None:
+            handoff.customer_email = None
+            report.changed["handoffs unlinked from the email"] += 1
     _erase_personal_accounts(session, person, report)
     session.flush()
     report.changed["other rows masked"] += scrub_mentions(session=session, needle=person.email)

@@ -29,6 +29,7 @@ from crm_store.models import (
 )
 from crm_store.queries.conversations import get_or_create_conversation
 from crm_store.queries.events import emit_event
+from crm_store.queries.handoffs import open_handoff
 from crm_store.queries.users import authenticate_token, get_user_by_email, link_slack
 
 EMAIL = CREDS.customer_email  # nora.fields@northwind.example
@@ -52,7 +53,13 @@ def _add_personal_traces(session: Session) -> None:
     session.add(lead)
     session.flush()
     emit_event(session=session, type="lead_created", subject_type="lead", subject_id=lead.id)
-    session.add(Notification(channel="slack", kind="handoff", payload={"text": f"from {EMAIL}"}))
+    session.add(Notification(channel="slack", kind="digest", payload={"text": f"from {EMAIL}"}))
+    # an anonymous visitor who gave her address when asking for a person
+    anonymous = get_or_create_conversation(session=session, channel="web", external_id="gdpr-3")
+    session.add(Message(conversation_id=anonymous.id, sender="user", text="a human please"))
+    session.flush()
+    open_handoff(session=session, conversation_id=anonymous.id, reason="customer_request",
+                 email=EMAIL.upper())  # fmt: skip
     session.commit()
 
 
@@ -92,10 +99,14 @@ def test_export_holds_the_persons_order_ticket_and_chat(seeded_session: Session)
     assert any(e["type"] == "lead_created" for e in data["events"])
     chat = next(c for c in data["conversations"] if c["external_id"] == "gdpr-chat-1")
     assert [m["text"] for m in chat["messages"]] == [f"I am {EMAIL}"]
+    handed = next(c for c in data["conversations"] if c["external_id"] == "gdpr-3")
+    assert "a human please" in [m["text"] for m in handed["messages"]]
+    assert [h["customer_email"] for h in data["handoffs"]] == [EMAIL]
     # found by the scan of every table: the stranger's chat and the notification
-    assert set(data["other_mentions"]) == {"messages", "notifications"}
+    assert {"messages", "notifications"} <= set(data["other_mentions"])
+    assert [m["text"] for m in data["other_mentions"]["messages"]] == [f"ask {EMAIL.upper()}"]
     counts = export_counts(data)
-    assert counts["orders"] >= 1 and counts["messages"] == 1 and counts["other_mentions"] == 2
+    assert counts["orders"] >= 1 and counts["messages"] >= 2 and counts["handoffs"] == 1
     assert OTHER not in json.dumps(data)
 
 
@@ -128,7 +139,8 @@ def test_delete_leaves_no_trace_and_keeps_totals(seeded_session: Session) -> Non
     )
     assert ticket is not None and ticket.email is None  # the ticket itself stays, unlinked
     assert report.changed["contacts anonymised"] == 1 and report.changed["tokens revoked"] >= 1
-    assert report.changed["messages deleted"] == 1 and report.changed["other rows masked"] >= 2
+    assert report.changed["messages deleted"] >= 2 and report.changed["other rows masked"] >= 2
+    assert report.changed["handoffs unlinked from the email"] == 1
     # idempotent: a second run finds nothing and changes nothing
     again = erase_person(session=seeded_session, email=EMAIL)
     assert again.nothing_found and dict(again.changed) == {}
@@ -152,7 +164,7 @@ def test_cli_export_and_delete(seeded_db_url: str, tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["gdpr", "delete", EMAIL, "--yes", "--database-url", seeded_db_url])
     assert result.exit_code == 0, result.output
-    assert "contacts anonymised: 1" in result.stdout and "messages deleted: 1" in result.stdout
+    assert "contacts anonymised: 1" in result.stdout and "messages deleted: " in result.stdout
     again = runner.invoke(app, ["gdpr", "delete", EMAIL, "--yes", "--database-url", seeded_db_url])
     assert again.exit_code == 0 and "nothing changed" in again.stdout
     with db.session_scope(seeded_db_url) as session:
