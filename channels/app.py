@@ -9,13 +9,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from channels.api.main import api_router
-from channels.api.routes import pages
+from channels.api.routes import pages, slack
 from channels.config import Settings
 from channels.errors import install_error_handlers
 from channels.handoff.hub import ChatHub
 from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
 from channels.ratelimit import ChatLimiter, install_rate_limits
+from channels.slack.runtime import build_runtime
 from crm_store.log_redaction import install_log_redaction
 
 
@@ -41,9 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             probe_timeout_s=settings.probe_timeout_s,
         )
         app.state.limiter = ChatLimiter(settings)  # opened here: Redis binds to this loop
+        if app.state.slack is not None:
+            await app.state.slack.start()
         try:
             yield
         finally:
+            if app.state.slack is not None:
+                await app.state.slack.stop()
             await app.state.rasa.aclose()
             await app.state.limiter.aclose()
 
@@ -56,10 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Open web-chat sockets by conversation, for agent replies pushed by the handoff relay.
     app.state.chat_hub = ChatHub()
+    # None when CRM_SLACK_SIGNING_SECRET or CRM_SLACK_BOT_TOKEN is unset: /slack/* answer 503.
+    app.state.slack = build_runtime(settings.slack, settings.database_url)
     install_error_handlers(app)
     install_rate_limits(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(api_router)
     app.include_router(pages.router)
+    app.include_router(slack.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.slack.settings import SlackSettings
+
 
 class Settings(BaseSettings):
     """Configuration of the channels API.
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
         redis_key_prefix: Prefix of every Redis key the API writes.
         redis_timeout_s: Connect and read timeout for Redis; a down Redis must not slow chat.
         redis_retry_s: After a Redis failure, how long to use memory before trying again.
+        slack: The Slack adapter's settings (`CRM_SLACK_*`, channels/slack/settings.py).
     """
 
     model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
@@ -59,3 +62,4 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "crm:rl:"
     redis_timeout_s: float = Field(default=0.25, gt=0)
     redis_retry_s: float = Field(default=5.0, ge=0)
+    slack: SlackSettings = Field(default_factory=SlackSettings)

@@ -16,6 +16,7 @@ def _register() -> None:
     from crm_cli.retention import app as retention_app
     from crm_cli.retrieval import app as retrieval_app
     from crm_cli.rules import app as rules_app
+    from crm_cli.slack import app as slack_app
 
     app.add_typer(db.app, name="db")
     app.add_typer(demo.app, name="demo")
@@ -30,6 +31,7 @@ def _register() -> None:
     app.add_typer(gdpr.app, name="gdpr")
     app.command("backup")(backup.backup)
     app.command("restore")(backup.restore)
+    app.add_typer(slack_app, name="slack")
 
 
 _register()

@@ -42,7 +42,9 @@ def add(
 @app.command("link-slack")
 def link_slack_cmd(
     email: Annotated[str, typer.Option("--email", help="The user's email.")],
-    slack_id: Annotated[str, typer.Option("--slack-id", help="Slack member id, e.g. U012AB3CD.")],
+    slack_id: Annotated[
+        str, typer.Option("--slack-user", "--slack-id", help="Slack member id, e.g. U012AB3CD.")
+    ],
     database_url: UrlOption = None,
 ) -> None:
     """Link a Slack member id to a user, so Slack messages act with that user's rights."""

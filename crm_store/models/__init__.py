@@ -33,6 +33,7 @@ from crm_store.models.orders import Order, OrderLine
 from crm_store.models.people import ApiToken, Team, User
 from crm_store.models.predictions import PredictionScore
 from crm_store.models.sales import Deal, DealStageChange, Lead, Product
+from crm_store.models.slack import SlackEventReceipt
 from crm_store.models.support import Ticket
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "PredictionScore",
     "Product",
     "Role",
+    "SlackEventReceipt",
     "Subscription",
     "Task",
     "TaskSource",

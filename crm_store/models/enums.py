@@ -111,7 +111,10 @@ class MessageSender(StrEnum):
 
 
 class NotificationStatus(StrEnum):
+    """Outbox states; `sending` means claimed by a deliverer whose post is in flight."""
+
     pending = "pending"
+    sending = "sending"
     sent = "sent"
     failed = "failed"
 
