@@ -3,36 +3,28 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fake_slack import FakeSlack, event_body, sign
 from fastapi.testclient import TestClient
+from slack_support import (
+    AGENT,
+    OTHER_REP,
+    REP,
+    SECRET,
+    Sender,
+    app_settings,
+    make_slack_settings,
+)
 
 from channels.app import create_app
-from channels.config import Settings
 from channels.slack.settings import SlackSettings
 from crm_store.db import session_scope
 from crm_store.demo import DEMO_CREDENTIALS
 from crm_store.queries.users import get_user_by_email, link_slack
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TOKEN = "xoxb-test-token"
-SUPPORT_CHANNEL = "C0SUPPORT"
-# Slack member ids linked to the demo staff by `linked` (Ines is a support agent).
-AGENT = "UAGENT01"
-REP = "UREP0001"
-OTHER_REP = "UREP0002"
-STRANGER = "USTRANGE"
-
-
-def _closed_port_url() -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture
@@ -40,16 +32,6 @@ def fake_slack() -> Iterator[FakeSlack]:
     """A fresh fake Slack Web API for this test."""
     with FakeSlack() as fake:
         yield fake
-
-
-def make_slack_settings(fake: FakeSlack, **overrides: Any) -> SlackSettings:
-    """Slack settings pointing at the fake, with quick test intervals."""
-    values: dict[str, Any] = {
-        "signing_secret": SECRET, "bot_token": TOKEN, "api_url": fake.api_url,
-        "support_channel": SUPPORT_CHANNEL, "deliver_interval_s": 0.2, "backoff_base_s": 5.0,
-        "request_timeout_s": 5,
-    }  # fmt: skip
-    return SlackSettings(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -73,13 +55,6 @@ def linked(seeded_db_url: str) -> dict[str, int]:
     return ids
 
 
-def app_settings(database_url: str, slack: SlackSettings) -> Settings:
-    """API settings on `database_url` with Rasa down and Slack pointed at the fake."""
-    down = _closed_port_url()
-    return Settings(database_url=database_url, rasa_url=down, action_server_url=down,
-                    rasa_timeout_s=2.0, probe_timeout_s=1.0, slack=slack)  # fmt: skip
-
-
 @pytest.fixture
 def slack_api(
     seeded_db_url: str, slack_settings: SlackSettings, linked: dict[str, int]
@@ -88,8 +63,6 @@ def slack_api(
     with TestClient(create_app(app_settings(seeded_db_url, slack_settings))) as client:
         yield client
 
-
-Sender = Callable[..., httpx.Response]
 
 
 @pytest.fixture

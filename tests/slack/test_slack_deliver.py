@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import REP, make_slack_settings
 from fake_slack import FakeSlack
 from fastapi.testclient import TestClient
+from slack_support import REP, make_slack_settings
 from sqlalchemy import select
 from typer.testing import CliRunner
 

@@ -11,9 +11,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import AGENT, OTHER_REP, REP, SECRET, STRANGER, Sender, app_settings
 from fake_slack import BOT_USER_ID, FakeSlack, command_body, event_body, sign
 from fastapi.testclient import TestClient
+from slack_support import AGENT, OTHER_REP, REP, SECRET, STRANGER, Sender, app_settings
 from sqlalchemy import func, select
 
 from channels.app import create_app
