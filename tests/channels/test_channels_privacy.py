@@ -8,8 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.actions.base import reply_failure
+from channels.app import create_app
+from channels.config import Settings
 from channels.errors import log_server_fault
 from crm_store.log_redaction import RedactingFilter, install_log_redaction, redact_record
+from tests.channels.stand_in_rasa import stand_in_rasa
 
 EMAIL, CARD = "nora.fields@northwind.example", "4111 1111 1111 1111"
 
@@ -21,6 +24,20 @@ def test_a_web_turn_stores_email_and_card_redacted(client: TestClient, transcrip
     assert transcript("web", "privacy-1") == [
         ("user", "my email is [email] and my card [card], order ORD-100001")
     ]
+
+
+def test_rasa_gets_the_raw_text_and_both_sides_are_stored_redacted(
+    settings: Settings, transcript
+) -> None:
+    text = f"I'm {EMAIL}, card {CARD}, IBAN DE89 3704 0044 0532 0130 00, order ORD-100001"
+    with stand_in_rasa() as (rasa_url, turns):
+        app = create_app(settings.model_copy(update={"rasa_url": rasa_url}))
+        with TestClient(app) as client:
+            response = client.post("/v1/chat/web", json={"session_id": "privacy-3", "text": text})
+    assert response.status_code == 200, response.text
+    assert turns[-1]["message"] == text  # the bot sees what the customer typed
+    masked = "I'm [email], card [card], IBAN [iban], order ORD-100001"
+    assert transcript("web", "privacy-3") == [("user", masked), ("bot", f"echo: {masked}")]
 
 
 def test_a_rep_turn_is_stored_redacted(client: TestClient, bearer, rep_token, transcript) -> None:
