@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-test demo test test-fast lint fmt clean
+.PHONY: setup setup-test demo cluster test test-fast lint fmt clean
 
 setup:
 	@bash scripts/setup.sh
@@ -13,6 +13,11 @@ setup-test:
 
 demo: setup
 	@$(PY) -m crm_cli.main demo run
+
+# The production topology without Docker: 2 Rasa replicas (PostgreSQL trackers, Redis locks),
+# the action server, 2 API workers and a rules worker (docs/deploy.md).
+cluster: setup
+	@$(PY) -m crm_cli.main cluster run
 
 test: setup-test lint
 	@$(PY) -m pytest -q -ra

@@ -9,7 +9,7 @@ app = typer.Typer(no_args_is_help=True, help="CRM assistant administration.")
 
 def _register() -> None:
     """Attach sub-commands; each lives in its own module so the CLI stays thin."""
-    from crm_cli import backup, db, demo, gdpr, imports, users
+    from crm_cli import backup, cluster_cmd, db, demo, gdpr, imports, users
     from crm_cli.kb import app as kb_app
     from crm_cli.nlu import app as nlu_app
     from crm_cli.predict import app as predict_app
@@ -29,6 +29,7 @@ def _register() -> None:
     app.add_typer(rules_app, name="rules")
     app.add_typer(retention_app, name="retention")
     app.add_typer(gdpr.app, name="gdpr")
+    app.add_typer(cluster_cmd.app, name="cluster")
     app.command("backup")(backup.backup)
     app.command("restore")(backup.restore)
     app.add_typer(slack_app, name="slack")

@@ -57,7 +57,15 @@ class ServiceProcess:
         log.close()
 
     def wait_ready(self) -> None:
-        """Poll the readiness URL until it answers 200, the process dies, or time runs out."""
+        """Poll the readiness URL until it answers 200, the process dies, or time runs out.
+
+        A process without a readiness URL (a worker) is ready once it has not died at start.
+        """
+        if not self.ready_url:
+            time.sleep(1.0)
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
+            return
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
@@ -96,20 +104,33 @@ class ServiceProcess:
             return "(no log)"
 
 
-def rasa_server(model: Path, port: int, action_url: str, log_dir: Path) -> ServiceProcess:
-    """The Rasa server (Python 3.10 venv) with the REST channel and its HTTP API on loopback."""
+def rasa_server(
+    model: Path,
+    port: int,
+    action_url: str,
+    log_dir: Path,
+    *,
+    endpoints: str = "endpoints.yml",
+    extra_env: dict[str, str] | None = None,
+) -> ServiceProcess:
+    """The Rasa server (Python 3.10 venv) with the REST channel and its HTTP API on loopback.
+
+    `endpoints` names a file in `bot/`: the default keeps trackers in memory (one process);
+    `endpoints.production.yml` puts them in PostgreSQL with a Redis lock store (replicas),
+    configured by the `RASA_DB_*` / `REDIS_*` variables in `extra_env`.
+    """
     argv = [
         str(RASA_PYTHON), "-m", "rasa", "run", "--enable-api",
-        "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--model", str(model), "--endpoints", endpoints, "--credentials", "credentials.yml",
         "--interface", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
     return ServiceProcess(
-        name="rasa",
+        name=f"rasa-{port}",
         argv=argv,
         ready_url=f"http://127.0.0.1:{port}/status",
         log_path=log_dir / f"rasa-{port}.log",
         cwd=BOT_DIR,
-        env=rasa_env({"ACTION_ENDPOINT_URL": f"{action_url}/webhook"}),
+        env=rasa_env({"ACTION_ENDPOINT_URL": f"{action_url}/webhook", **(extra_env or {})}),
         start_timeout=300.0,
     )
 
@@ -138,18 +159,27 @@ def action_server(
 
 
 def api_server(
-    port: int, *, rasa_url: str, action_url: str, database_url: str, log_dir: Path
+    port: int,
+    *,
+    rasa_url: str,
+    action_url: str,
+    database_url: str,
+    log_dir: Path,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> ServiceProcess:
-    """The FastAPI channels app under uvicorn."""
+    """The FastAPI channels app under uvicorn (`workers` processes sharing the port)."""
     env = {
         **os.environ,
         "CRM_DATABASE_URL": database_url,
         "CRM_RASA_URL": rasa_url,
         "CRM_ACTION_SERVER_URL": action_url,
+        **(extra_env or {}),
     }
     argv = [
         str(MAIN_PYTHON), "-m", "uvicorn", "channels.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]  # fmt: skip
     return ServiceProcess(
         name="api",
@@ -157,6 +187,17 @@ def api_server(
         ready_url=f"http://127.0.0.1:{port}/openapi.json",
         log_path=log_dir / f"api-{port}.log",
         env=env,
+    )
+
+
+def rules_worker(database_url: str, log_dir: Path, name: str = "rules-worker") -> ServiceProcess:
+    """`crm rules run`: drains rule events and runs the scheduled jobs (no HTTP port)."""
+    return ServiceProcess(
+        name=name,
+        argv=[str(MAIN_PYTHON), "-m", "crm_cli.main", "rules", "run"],
+        ready_url="",
+        log_path=log_dir / f"{name}.log",
+        env={**os.environ, "CRM_DATABASE_URL": database_url},
     )
 
 
