@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-test demo cluster test test-fast lint fmt clean
+.PHONY: setup setup-test demo cluster model test test-fast lint fmt clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,10 @@ demo: setup
 # the action server, 2 API workers and a rules worker (docs/deploy.md).
 cluster: setup
 	@$(PY) -m crm_cli.main cluster run
+
+# The Rasa model and the ONNX encoder it was trained with, for the Rasa image (docker/).
+model: setup
+	@$(PY) -c "from crm_cli.rasa_model import ensure_model; print(ensure_model())"
 
 test: setup-test lint
 	@$(PY) -m pytest -q -ra

@@ -23,8 +23,12 @@ from rich.table import Table
 from crm_cli import rasa_model, stack
 from crm_cli.demo_run import prepare_database
 from crm_store.demo import DEMO_CREDENTIALS
+from retrieval.config import RetrievalSettings
 
 console = Console(stderr=True)
+
+
+LOCK_LIFETIME_S = "10"
 
 
 def _env(name: str, default: str) -> str:
@@ -89,6 +93,11 @@ class ClusterConfig:
             "REDIS_PORT": str(self.redis_port),
             "REDIS_LOCK_DB": str(self.redis_lock_db),
             "REDIS_PASSWORD": self.redis_password,
+            # A replica killed mid-turn leaves that conversation's lock in Redis until the
+            # lock's lifetime ends (Rasa's default: 60 s, longer than the API's 30 s turn
+            # timeout, so the conversation's next turns would time out too). 10 s is longer
+            # than any turn measured under load and lets the next turn through.
+            "TICKET_LOCK_LIFETIME": LOCK_LIFETIME_S,
         }
 
 
@@ -177,10 +186,10 @@ def build_cluster(config: ClusterConfig, model: Path) -> Cluster:
 
 def prepare(config: ClusterConfig) -> Path:
     """Databases, demo data, predictions, the cluster's own knowledge index, the Rasa model."""
-    os.environ["CRM_RETRIEVAL_INDEX_DIR"] = str(config.run_dir / "index")
+    index = RetrievalSettings().with_(index_path=config.run_dir / "index")
     with console.status("Preparing the PostgreSQL CRM store (migrations, demo data)…"):
         ensure_databases(config)
-        prepare_database(config.crm_url)
+        prepare_database(config.crm_url, index)
     return rasa_model.ensure_model()
 
 

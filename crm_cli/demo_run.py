@@ -18,6 +18,7 @@ from rich.table import Table
 from crm_cli import rasa_model, stack
 from crm_store import db, migrate
 from crm_store.demo import DEMO_CREDENTIALS, seed
+from retrieval.config import RetrievalSettings
 
 console = Console(stderr=True)
 KB_DIR = rasa_model.REPO_ROOT / "kb"  # the demo company's help-centre articles
@@ -35,7 +36,7 @@ def _port(preferred: int) -> int:
             return stack.free_port()
 
 
-def prepare_database(url: str) -> None:
+def prepare_database(url: str, retrieval: RetrievalSettings | None = None) -> None:
     """Migrate, seed the demo company unless it is already there, then score its churn.
 
     The churn step trains from the Telco file only when the registry has no model for that
@@ -46,14 +47,14 @@ def prepare_database(url: str) -> None:
     with db.session_scope(url) as session:
         seed(session)
     _prepare_predictions(url)
-    _prepare_knowledge(url)
+    _prepare_knowledge(url, retrieval)
 
 
-def _prepare_knowledge(url: str) -> None:
+def _prepare_knowledge(url: str, retrieval: RetrievalSettings | None) -> None:
     """Index kb/ for the bot's cited answers; skipped (cached by content hash) if unchanged."""
     from retrieval.sync import ensure_indexed  # loads the embedder only when needed
 
-    report = ensure_indexed([KB_DIR], url)
+    report = ensure_indexed([KB_DIR], url, retrieval)
     if report is None:
         console.print("Knowledge base unchanged since the last run.")
         return

@@ -28,9 +28,10 @@ EMAIL = DEMO_CREDENTIALS.customer_email
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     run = uuid.uuid4().hex[:6]
     config = ClusterConfig(
+        run_dir=tmp_path_factory.mktemp("cluster"),
         crm_db=f"crm_it_cluster_{run}",
         rasa_db=f"crm_it_cluster_{run}_rasa",
         api_port=stack.free_port(),
@@ -141,6 +142,8 @@ def test_action_server_killed_then_restarted(cluster: Cluster) -> None:
         assert "try again" in down.json()["detail"].lower()
         actions.start()
         actions.wait_ready()
+        again = client.post("/v1/chat/web", json=turn)  # the person asks again
+        assert again.status_code == 200, again.text
         back = client.post("/v1/chat/web", json={**turn, "text": EMAIL})
         assert back.status_code == 200, back.text
         assert ORDER in " ".join(m["text"] for m in back.json()["messages"])
