@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Open web-chat sockets by conversation, for agent replies pushed by the handoff relay.
     app.state.chat_hub = ChatHub()
     # None when CRM_SLACK_SIGNING_SECRET or CRM_SLACK_BOT_TOKEN is unset: /slack/* answer 503.
-    app.state.slack = build_runtime(settings.slack, settings.database_url)
+    app.state.slack = build_runtime(app)
     install_error_handlers(app)
     install_rate_limits(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

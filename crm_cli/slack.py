@@ -27,7 +27,7 @@ def _deliverer(database_url: str | None) -> Deliverer:
     if "CRM_SLACK_BOT_TOKEN" in settings.missing():
         fail("CRM_SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
     return Deliverer(client=make_client(settings), settings=settings,
-                     database_url=database_url, kinds=notice_kinds())  # fmt: skip
+                     database_url=database_url, kinds=notice_kinds(settings))  # fmt: skip
 
 
 async def _drain(deliverer: Deliverer) -> PassReport:

@@ -28,7 +28,7 @@ from crm_store.queries.users import get_user_by_slack_id
 log = logging.getLogger(__name__)
 
 FAILED = "Sorry, something went wrong on my side; it has been logged. Please try again."
-NO_HANDOFFS = "Handoffs are not set up here (the support channel is not configured)."
+NO_HANDOFFS = "Handoffs are not available here."
 
 
 def unlinked_text(slack_user_id: str) -> str:

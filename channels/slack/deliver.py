@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.concurrency import run_in_threadpool
 
-from channels.slack.notices import KindHandler, NotReadyError, Post, UndeliverableError
+from channels.slack.notices import KindHandler, NotReadyError, Post, Posted, UndeliverableError
 from channels.slack.outcomes import Failure, classify
 from channels.slack.settings import SlackSettings
 from crm_store.db import session_scope
+from crm_store.errors import CrmError
 from crm_store.models import NotificationStatus, utcnow
 from crm_store.queries.notifications import (
     ClaimedNotification,
@@ -148,7 +149,8 @@ class Deliverer:
             )  # fmt: skip
         except Exception as exc:
             return await self._record_failure(note, classify(exc), now)
-        await self._mark_sent(note, handler, post, str(response.get("ts") or ""))
+        posted = Posted(str(response.get("channel") or post.channel), str(response.get("ts") or ""))
+        await self._mark_sent(note, handler, posted)
         return NotificationStatus.sent
 
     def _render(self, handler: KindHandler, note: ClaimedNotification) -> Post:
@@ -156,14 +158,14 @@ class Deliverer:
             return handler.render(session, note)
 
     async def _mark_sent(
-        self, note: ClaimedNotification, handler: KindHandler, post: Post, ts: str
+        self, note: ClaimedNotification, handler: KindHandler, posted: Posted
     ) -> None:
         """Record the success; the post is out, so keep trying while the claim lasts."""
         deadline = asyncio.get_running_loop().time() + self.settings.claim_lease_s / 2
         delay = 0.5
         while True:
             try:
-                await run_in_threadpool(self._commit_sent, note, handler, post, ts)
+                await run_in_threadpool(self._commit_sent, note, handler, posted)
                 return
             except Exception:
                 if asyncio.get_running_loop().time() > deadline:
@@ -175,11 +177,16 @@ class Deliverer:
                 delay = min(delay * 2, 10.0)
 
     def _commit_sent(
-        self, note: ClaimedNotification, handler: KindHandler, post: Post, ts: str
+        self, note: ClaimedNotification, handler: KindHandler, posted: Posted
     ) -> None:
-        with session_scope(self.database_url) as session:
-            if mark_notification_sent(session=session, notification_id=note.id, now=utcnow()):
-                handler.after_post(session, note, post, ts)
+        try:
+            with session_scope(self.database_url) as session:
+                if mark_notification_sent(session=session, notification_id=note.id, now=utcnow()):
+                    handler.after_post(session, note, posted)
+        except CrmError as exc:  # e.g. a thread already recorded: the post still happened
+            log.error("Slack notification %d posted, but recording it failed: %s", note.id, exc)
+            with session_scope(self.database_url) as session:
+                mark_notification_sent(session=session, notification_id=note.id, now=utcnow())
 
     async def _record_failure(
         self, note: ClaimedNotification, failure: Failure, now: datetime

@@ -7,6 +7,7 @@ message (https://api.slack.com/reference/surfaces/formatting#escaping).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,3 +34,25 @@ def day(value: datetime | None) -> str:
 def money(amount: Decimal | float | int, currency: str = "USD") -> str:
     """`12,500.00 USD`."""
     return f"{Decimal(amount):,.2f} {currency}"
+
+
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
+_MENTION_OR_SPECIAL = re.compile(r"<[@#!][^>]*>")
+
+
+def to_plain(text: str) -> str:
+    """A Slack message as plain text for someone outside Slack (a customer's web chat).
+
+    Links become `label (url)` or the bare url, mentions and `<!here>` are dropped, entities
+    decoded; line breaks are kept.
+    """
+
+    def unlink(match: re.Match[str]) -> str:
+        url, label = match.group(1), match.group(2)
+        url = url.removeprefix("mailto:")
+        return f"{label} ({url})" if label and label != url else url
+
+    text = _LINK.sub(unlink, text or "")
+    text = _MENTION_OR_SPECIAL.sub("", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return "\n".join(" ".join(line.split()) for line in text.strip().splitlines()).strip()

@@ -36,6 +36,14 @@ class Post:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What Slack answered: the channel id (even when posted by `#name`) and the `ts`."""
+
+    channel: str
+    ts: str
+
+
 class KindHandler(Protocol):
     """Turns one kind of notification into a post."""
 
@@ -48,9 +56,8 @@ class KindHandler(Protocol):
         """
         ...
 
-    def after_post(self, session: Session, note: ClaimedNotification, post: Post,
-                   ts: str) -> None:  # fmt: skip
-        """Record what the post created (`ts`: Slack's id of the new message)."""
+    def after_post(self, session: Session, note: ClaimedNotification, posted: Posted) -> None:
+        """Record what the post created."""
         ...
 
 
@@ -72,8 +79,7 @@ class RuleNotice:
         body = escape(text) + (f"\n_rule: {escape(rule)}_" if rule else "")
         return Post(channel=self._destination(session, payload), text=body)
 
-    def after_post(self, session: Session, note: ClaimedNotification, post: Post,
-                   ts: str) -> None:  # fmt: skip
+    def after_post(self, session: Session, note: ClaimedNotification, posted: Posted) -> None:
         """Nothing to record for a plain note."""
 
     @staticmethod

@@ -9,6 +9,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from fastapi import FastAPI
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,8 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from channels.slack.agent import SlackAgent
 from channels.slack.bolt_app import build_bolt_app
 from channels.slack.deliver import Deliverer
+from channels.slack.handoff import CustomerMessageNotice, HandoffOpenedNotice, SlackHandoffs
 from channels.slack.notices import KindHandler, RuleNotice
 from channels.slack.settings import SlackSettings
+from crm_store.queries.handoffs import KIND_CUSTOMER_MESSAGE, KIND_OPENED
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,13 @@ def make_client(settings: SlackSettings) -> AsyncWebClient:
     )
 
 
-def notice_kinds() -> dict[str, KindHandler]:
+def notice_kinds(settings: SlackSettings) -> dict[str, KindHandler]:
     """The notification kinds the deliverer knows, by `kind`."""
-    return {"rule": RuleNotice()}
+    return {
+        "rule": RuleNotice(),
+        KIND_OPENED: HandoffOpenedNotice(settings.support_channel),
+        KIND_CUSTOMER_MESSAGE: CustomerMessageNotice(),
+    }
 
 
 @dataclass
@@ -73,16 +80,19 @@ class SlackRuntime:
         self._task = None
 
 
-def build_runtime(settings: SlackSettings, database_url: str | None) -> SlackRuntime | None:
-    """The Slack runtime, or None (logged with the reason) when Slack is not configured."""
+def build_runtime(app: FastAPI) -> SlackRuntime | None:
+    """The Slack runtime for the API `app`, or None (logged with the reason) when Slack is not
+    configured. The handoff relay pushes through `app` (its settings and open chat sockets)."""
+    settings, database_url = app.state.settings.slack, app.state.settings.database_url
     missing = settings.missing()
     if missing:
         log.info("Slack routes disabled: %s not set", " and ".join(missing))
         return None
     client = make_client(settings)
-    agent = SlackAgent(database_url)
-    bolt = build_bolt_app(settings=settings, client=client, agent=agent)
-    deliverer = Deliverer(
-        client=client, settings=settings, database_url=database_url, kinds=notice_kinds()
-    )
+    handoffs = SlackHandoffs(app=app, client=client, database_url=database_url)
+    agent = SlackAgent(database_url, handoffs=handoffs)
+    bolt = build_bolt_app(settings=settings, client=client, agent=agent, relay=handoffs,
+                          interactions=handoffs)  # fmt: skip
+    deliverer = Deliverer(client=client, settings=settings, database_url=database_url,
+                          kinds=notice_kinds(settings))  # fmt: skip
     return SlackRuntime(settings, client, bolt, AsyncSlackRequestHandler(bolt), deliverer)

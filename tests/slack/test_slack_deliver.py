@@ -46,7 +46,7 @@ def row(db_url: str, note_id: int) -> Notification:
 
 def deliverer(db_url: str, settings: SlackSettings) -> Deliverer:
     return Deliverer(client=make_client(settings), settings=settings, database_url=db_url,
-                     kinds=notice_kinds())  # fmt: skip
+                     kinds=notice_kinds(settings))  # fmt: skip
 
 
 @pytest.fixture
