@@ -14,7 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.base import CrmAction, Events
+from bot.actions.handoff import count_abstention, hand_over
 from bot.actions.identity import scope_from_tracker
+from crm_store.models import HandoffReason
 from crm_store.scope import Scope
 from retrieval.service import answer, snippet
 from retrieval.types import Answer, Audience
@@ -63,11 +65,18 @@ class ActionAnswerQuestion(CrmAction):
     def handle(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
-        """Answer when confident; otherwise say we don't know and offer a human."""
+        """Answer when confident; otherwise say we don't know and offer a human.
+
+        The second "I don't know" in a row hands over without asking again.
+        """
         result = ask_knowledge_base(tracker)
         if confident(result):
             utter_answer(dispatcher, result)
             return [SlotSet(ABSTAINED_SLOT, False)]
+        if count_abstention(tracker):
+            dispatcher.utter_message(response="utter_kb_dont_know_again")
+            hand_over(dispatcher, tracker, HandoffReason.bot_abstained)
+            return [SlotSet(ABSTAINED_SLOT, False)]  # nothing is offered: no yes/no follows
         dispatcher.utter_message(response="utter_kb_dont_know")
         return [SlotSet(ABSTAINED_SLOT, True)]
 
@@ -86,10 +95,16 @@ class ActionKnowledgeFallback(CrmAction):
     def handle(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
-        """Send a cited answer when confident, else `utter_default`."""
+        """Send a cited answer when confident, else `utter_default`.
+
+        A second turn in a row the bot could not help with hands over to a person.
+        """
         result = ask_knowledge_base(tracker)
         if confident(result):
             utter_answer(dispatcher, result)
+        elif count_abstention(tracker):
+            dispatcher.utter_message(response="utter_kb_dont_know_again")
+            hand_over(dispatcher, tracker, HandoffReason.bot_abstained)
         else:
             dispatcher.utter_message(response="utter_default")
         return []

@@ -458,9 +458,9 @@ def record_bot_abstention(*, session: Session, conversation_id: int) -> int:
         .limit(2)
     )
     latest, *previous = list(session.scalars(stmt)) or [None]
-    chained = previous and conversation.last_abstained_message_id == previous[0]
     if latest is not None and conversation.last_abstained_message_id == latest:
         return conversation.abstain_streak  # the same turn counted twice (action retried)
+    chained = bool(previous) and conversation.last_abstained_message_id == previous[0]
     conversation.abstain_streak = (conversation.abstain_streak or 0) + 1 if chained else 1
     conversation.last_abstained_message_id = latest
     session.flush()

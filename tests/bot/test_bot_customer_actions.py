@@ -7,7 +7,7 @@ from typing import Any
 from bot_support import customer_identity, make_tracker, responses, run, slot_events
 from sqlalchemy import select
 
-from bot.actions.handoff import HANDOFF_NOTE, ActionHumanHandoff
+from bot.actions.handoff import ActionHumanHandoff
 from bot.actions.leads import ActionCreateLead, ValidateLeadForm
 from bot.actions.orders import ActionOrderStatus, ValidateOrderStatusForm
 from bot.actions.tickets import (
@@ -204,4 +204,4 @@ async def test_handoff_records_a_system_message(crm_db: str, domain: dict) -> No
         texts = session.scalars(
             select(Message.text).where(Message.conversation_id == conversation.id)
         ).all()
-    assert texts == [HANDOFF_NOTE]
+    assert texts == ["Handoff requested (customer_request)"]
