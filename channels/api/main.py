@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channels.api.routes import accounts, chat, health, me, orders
+from channels.api.routes import accounts, chat, handoffs, health, me, orders
 
 api_router = APIRouter(prefix="/v1")
 api_router.include_router(chat.router)
 api_router.include_router(me.router)
 api_router.include_router(accounts.router)
 api_router.include_router(orders.router)
+api_router.include_router(handoffs.router)
 api_router.include_router(health.router)

@@ -136,6 +136,28 @@ def latest_handoff_for_conversation(*, session: Session, conversation_id: int) -
     return session.scalars(stmt).first()
 
 
+def list_handoffs(*, session: Session, state: str = "open", limit: int = 50) -> list[Handoff]:
+    """Handoffs in `state` (a status, or `open` for pending|claimed|away), oldest first.
+
+    Raises:
+        InvalidInputError: an unknown state.
+    """
+    if state == "open":
+        statuses = list(OPEN_HANDOFF_STATUSES)
+    else:
+        try:
+            statuses = [HandoffStatus(state)]
+        except ValueError:
+            raise InvalidInputError(f"unknown handoff state {state!r}") from None
+    stmt = (
+        select(Handoff)
+        .where(Handoff.status.in_(statuses))
+        .order_by(Handoff.requested_at, Handoff.id)
+        .limit(max(1, min(limit, 500)))
+    )
+    return list(session.scalars(stmt))
+
+
 def find_handoff_by_thread(*, session: Session, channel: str, thread_ts: str) -> Handoff | None:
     """The handoff posted as this Slack thread, or None."""
     stmt = select(Handoff).where(
@@ -521,6 +543,7 @@ __all__ = [
     "get_handoff",
     "handoff_context",
     "latest_handoff_for_conversation",
+    "list_handoffs",
     "mark_delivered",
     "open_handoff",
     "open_handoff_for_conversation",

@@ -233,3 +233,50 @@ def test_double_claim_over_the_relay_is_a_conflict(
 )  # fmt: skip
 def test_parse_rating(text: str, rating: int | None) -> None:
     assert parse_rating(text) == rating
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_agents_work_a_handoff_over_rest(app_client: TestClient, app_settings: Settings) -> None:
+    sid = _sid()
+    _say(app_client, sid, "hello")
+    handoff_id = _open(app_settings, sid)
+    agent, other = _auth(DEMO.agent_token), _auth(DEMO.tokens["agent2"])
+    listed = app_client.get("/v1/handoffs", headers=agent).json()
+    assert [h["id"] for h in listed] == [handoff_id] and listed[0]["status"] == "pending"
+    context = app_client.get(f"/v1/handoffs/{handoff_id}", headers=agent).json()
+    assert [line["text"] for line in context["transcript"]][:2] == ["hello", "echo: hello"]
+    with app_client.websocket_connect(f"/v1/chat/web/ws?session_id={sid}") as ws:
+        claimed = app_client.post(f"/v1/handoffs/{handoff_id}/claim", headers=agent)
+        assert claimed.status_code == 200 and claimed.json()["status"] == "claimed"
+        assert "joined the chat" in ws.receive_json()["messages"][0]["text"]
+        conflict = app_client.post(f"/v1/handoffs/{handoff_id}/claim", headers=other)
+        assert conflict.status_code == 409
+        assert conflict.json()["detail"] == f"handoff {handoff_id} is already claimed by Ines Costa"
+        sent = app_client.post(
+            f"/v1/handoffs/{handoff_id}/reply", headers=agent, json={"text": "On it."}
+        )
+        assert sent.json()["first_agent_reply_at"] is not None
+        assert ws.receive_json()["messages"][0]["text"] == "On it."
+        done = app_client.post(f"/v1/handoffs/{handoff_id}/resolve", headers=agent)
+        assert done.json()["status"] == "resolved"
+        assert len(ws.receive_json()["messages"]) == 2  # hand-back and the CSAT question
+    assert app_client.get("/v1/handoffs", headers=agent).json() == []
+
+
+def test_handoff_routes_refuse_reps_and_bad_input(
+    app_client: TestClient, app_settings: Settings
+) -> None:
+    sid = _sid()
+    _say(app_client, sid, "hello")
+    handoff_id = _open(app_settings, sid)
+    agent = _auth(DEMO.agent_token)
+    assert app_client.get("/v1/handoffs").status_code == 401
+    assert app_client.get("/v1/handoffs", headers=_auth(DEMO.rep_token)).status_code == 403
+    assert app_client.post("/v1/handoffs/999999/claim", headers=agent).status_code == 404
+    assert app_client.get("/v1/handoffs/999999", headers=agent).status_code == 404
+    blank = app_client.post(f"/v1/handoffs/{handoff_id}/reply", headers=agent, json={"text": " "})
+    assert blank.status_code == 422 and "reply must not be empty" in blank.json()["detail"]
+    assert app_client.get("/v1/handoffs?state=lost", headers=agent).status_code == 422
