@@ -22,12 +22,16 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // The customer's session survives reloads and new tabs (localStorage), so an agent's
+  // replies that arrived meanwhile can be shown; a rep's ends with the tab, like the token.
+  const sessionStore = MODE === "web" ? localStorage : sessionStorage;
+
   function sessionId() {
     const key = "crm." + MODE + ".session";
-    let id = sessionStorage.getItem(key);
+    let id = sessionStore.getItem(key);
     if (!id) {
       id = newSessionId();
-      sessionStorage.setItem(key, id);
+      sessionStore.setItem(key, id);
     }
     return id;
   }
@@ -50,8 +54,23 @@
     return bubble;
   }
 
+  // Pushed lines carry their stored id; a line that arrives twice (push, then resume) shows once.
+  const shownIds = new Set();
+
   function addBotMessage(message) {
-    const bubble = addBubble("bot", message.text || "");
+    if (message.id != null) {
+      if (shownIds.has(message.id)) return;
+      shownIds.add(message.id);
+    }
+    const isAgent = message.sender === "agent";
+    const bubble = addBubble(isAgent ? "agent" : "bot", "");
+    if (isAgent) {
+      const name = document.createElement("div");
+      name.className = "agent-name";
+      name.textContent = message.agent_name || "Support";
+      bubble.appendChild(name);
+    }
+    bubble.appendChild(document.createTextNode(message.text || ""));
     if (!message.buttons || message.buttons.length === 0) return;
     const row = document.createElement("div");
     row.className = "buttons";
@@ -80,8 +99,19 @@
     }
   }
 
+  let inHandoff = false;
+
   function showReply(body) {
     setBusy(false);
+    (body.messages || []).forEach(addBotMessage);
+    inHandoff = Boolean(body.handoff);
+    if (inHandoff && (body.messages || []).length === 0) {
+      addBubble("note", body.handoff === "claimed" ? "Sent to the support agent." : "Sent to the support team; a person will answer here.");
+    }
+  }
+
+  // Lines nobody asked for: an agent's replies, the hand-back and the rating question.
+  function showPush(body) {
     (body.messages || []).forEach(addBotMessage);
   }
 
@@ -99,17 +129,19 @@
     if (MODE !== "web" || !("WebSocket" in window)) return;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     try {
-      socket = new WebSocket(scheme + location.host + "/v1/chat/web/ws");
+      socket = new WebSocket(
+        scheme + location.host + "/v1/chat/web/ws?session_id=" + encodeURIComponent(sessionId())
+      );
     } catch (err) {
       socket = null;
       return;
     }
     socket.addEventListener("open", () => {
       socketReady = true;
+      reconnectDelay = 1000;
       setStatus("online", "ok");
     });
     socket.addEventListener("message", (event) => {
-      waitingOnSocket = false;
       let body;
       try {
         body = JSON.parse(event.data);
@@ -117,6 +149,11 @@
         showError(UNAVAILABLE);
         return;
       }
+      if (body.type === "push") {
+        showPush(body);
+        return;
+      }
+      waitingOnSocket = false;
       if (body.type === "error") {
         showError(body.detail);
       } else {
@@ -131,7 +168,28 @@
         waitingOnSocket = false;
         showError("The connection dropped before the answer arrived. Please send your message again.");
       }
+      // Come back for the agent's replies; meanwhile POST works and pending lines are polled.
+      setTimeout(openSocket, reconnectDelay);
+      reconnectDelay = Math.min(reconnectDelay * 2, 30000);
     });
+  }
+
+  let reconnectDelay = 1000;
+
+  // Without a socket, fetch what waits (agent replies) now and then while a person has the chat.
+  async function fetchPending() {
+    try {
+      const response = await fetch("/v1/chat/web/pending?session_id=" + encodeURIComponent(sessionId()));
+      if (response.ok) showPush(await response.json());
+    } catch (err) {
+      // offline: the next poll or the socket will bring them
+    }
+  }
+
+  function pollWhileInHandoff() {
+    setInterval(() => {
+      if (inHandoff && !socketReady) fetchPending();
+    }, 5000);
   }
 
   function authHeaders() {
@@ -272,5 +330,7 @@
   } else {
     setStatus("online", "ok");
     openSocket();
+    if (!("WebSocket" in window)) fetchPending();
+    pollWhileInHandoff();
   }
 })();
