@@ -7,6 +7,7 @@ and reported on its own, so one typo never stops the other rules.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,13 +322,19 @@ def load_text(text: str, file: str, ruleset: RuleSet | None = None) -> RuleSet:
     return ruleset
 
 
+def rules_path() -> Path:
+    """`CRM_RULES_PATH` when set (a file or a directory), else `config/rules/`: the worker,
+    the CLI and the bot's answers about automations read the same rules."""
+    return Path(os.environ.get("CRM_RULES_PATH") or DEFAULT_RULES_DIR)
+
+
 def load_rules(paths: Iterable[Path] | Path | None = None) -> RuleSet:
     """Load every `*.yml` rule file of a directory (default `config/rules/`) or a file list.
 
     Returns:
         The indexed rule set; `problems` lists each skipped file or rule with file:line.
     """
-    paths = DEFAULT_RULES_DIR if paths is None else paths
+    paths = rules_path() if paths is None else paths
     if isinstance(paths, Path):
         paths = sorted(paths.glob("*.yml")) + sorted(paths.glob("*.yaml")) if paths.is_dir() \
             else [paths]

@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 # Imported so that every AccountRequest subclass is registered by intent.
-from bot.actions import activities, deals, predictions  # noqa: F401
+from bot.actions import activities, automations, deals, predictions  # noqa: F401
 from bot.actions.accounts import AccountRequest, ActionAccountSummary, clear_pending
 from bot.actions.base import CrmAction, Events
 from bot.actions.identity import scope_from_tracker

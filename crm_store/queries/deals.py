@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from crm_store.errors import InvalidInputError, NotFoundError
@@ -73,6 +73,39 @@ def list_open_deals(
         stmt = stmt.where(Deal.close_date >= start, Deal.close_date <= end)
     stmt = stmt.options(selectinload(Deal.account), selectinload(Deal.owner))
     return list(session.scalars(stmt.order_by(Deal.close_date, Deal.amount.desc(), Deal.id)))
+
+
+def list_stalled_deals(
+    *,
+    session: Session,
+    scope: Scope,
+    idle_days: int,
+    now: datetime | None = None,
+    account_id: int | None = None,
+) -> list[Deal]:
+    """Open deals visible to `scope` with no activity for `idle_days` or more, oldest first.
+
+    "No activity" reads the deal's last activity, or its creation when it never had one: the
+    same clock the rules scheduler uses for `deal_idle` events.
+
+    Args:
+        account_id: keep one account's deals.
+
+    Raises:
+        InvalidInputError: `idle_days` is below 1.
+
+    Returns:
+        Deals with `account` and `owner` loaded; empty for roles that see no pipeline.
+    """
+    if idle_days < 1:
+        raise InvalidInputError("idle_days must be 1 or more")
+    last = func.coalesce(Deal.last_activity_at, Deal.created_at)
+    cutoff = (now or utcnow()) - timedelta(days=idle_days)
+    stmt = select(Deal).where(Deal.stage.in_(OPEN_DEAL_STAGES), deal_filter(scope), last < cutoff)
+    if account_id is not None:
+        stmt = stmt.where(Deal.account_id == account_id)
+    stmt = stmt.options(selectinload(Deal.account), selectinload(Deal.owner))
+    return list(session.scalars(stmt.order_by(last, Deal.amount.desc(), Deal.id)))
 
 
 def get_deal(*, session: Session, scope: Scope, deal_id: int) -> Deal | None:

@@ -7,14 +7,28 @@ values are read from the database the stack uses, never written into the test.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 
 from crm_store import Scope, db
 from crm_store.demo import DEMO_CREDENTIALS as CREDS
-from crm_store.models import Conversation, Message, Order, User
+from crm_store.models import (
+    OPEN_DEAL_STAGES,
+    Account,
+    Conversation,
+    Deal,
+    Message,
+    Order,
+    User,
+    utcnow,
+)
 from crm_store.queries.accounts import account_summary, resolve_account
+from crm_store.queries.events import record_score_crossed
+from rules.engine import drain
+from rules.loader import RuleSet, load_rules
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +145,41 @@ def test_rep_cannot_see_another_reps_account_over_chat_or_rest(running) -> None:
     assert own.status_code == 200
     assert theirs.status_code == 404
 
+
+
+def test_rep_asks_which_deals_are_stalled(running) -> None:
+    with db.session_scope(running.database_url) as session:
+        deal = (
+            session.query(Deal).join(Account)
+            .filter(Account.name == CREDS.rep_account_name, Deal.stage.in_(OPEN_DEAL_STAGES))
+            .order_by(Deal.id).first()
+        )  # fmt: skip
+        deal.last_activity_at = utcnow() - timedelta(days=900)  # the oldest: listed first
+        name = deal.name
+    with running.client() as client:
+        answer = _say(client, "/v1/chat/rep", _session_id(), "which of my deals are stalled?",
+                      headers=_rep_headers(CREDS.rep_token))
+    assert "no activity for 14 days or more" in answer
+    assert name in answer and "900 days ago" in answer
+    assert "stalled-deal-follow-up" in answer
+
+
+def test_rep_asks_what_the_automations_did_for_an_account(running) -> None:
+    with db.session_scope(running.database_url) as session:
+        account = session.query(Account).filter_by(name=CREDS.rep_account_name).one()
+        account.annual_revenue = Decimal("2000000")
+        record_score_crossed(session=session, account_id=account.id, kind="churn",
+                             previous=0.3, score=0.85)
+    starter = load_rules()
+    only = RuleSet(rules=[starter.get("churn-risk-save-call")]).index()
+    drain(db.make_session_factory(db.get_engine(running.database_url)), only)
+    with running.client() as client:
+        answer = _say(client, "/v1/chat/rep", _session_id(),
+                      f"what did the automations do for {CREDS.rep_account_name} this week?",
+                      headers=_rep_headers(CREDS.rep_token))
+    assert f"for {CREDS.rep_account_name} this week" in answer
+    assert f"created the task “Save call with {CREDS.rep_account_name}”" in answer
+    assert "churn-risk-save-call" in answer
 
 def test_unknown_order_gets_a_polite_answer(running) -> None:
     sid = _session_id()
