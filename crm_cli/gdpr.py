@@ -13,10 +13,18 @@ from crm_cli.db import UrlOption, cli_errors, fail
 from crm_store.db import session_scope
 from crm_store.errors import InvalidInputError
 from crm_store.gdpr import dumps, export_counts, export_person, normalise_email
+from crm_store.rasa_trackers import tracker_url
 
 app = typer.Typer(no_args_is_help=True, help="GDPR: export or erase what is held about a person.")
 
 EmailArg = Annotated[str, typer.Argument(help="The person's email address.")]
+TrackerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rasa-tracker-url",
+        help="Rasa's SQL tracker store (default: CRM_RASA_TRACKER_URL; unset: not touched).",
+    ),
+]
 
 
 def _checked(email: str) -> str:
@@ -34,13 +42,16 @@ def export(
         typer.Option("--out", help="JSON file to write (default: gdpr-export-<hash>.json)."),
     ] = None,
     database_url: UrlOption = None,
+    rasa_tracker_url: TrackerOption = None,
 ) -> None:
     """Write everything held about the person as JSON; print the path and the counts."""
     email = _checked(email)
     # The default name holds a hash, not the address: file names end up in logs and listings.
     path = out or Path(f"gdpr-export-{hashlib.sha256(email.encode()).hexdigest()[:12]}.json")
     with cli_errors(), session_scope(database_url) as session:
-        data = export_person(session=session, email=email)
+        data = export_person(
+            session=session, email=email, tracker_url=rasa_tracker_url or tracker_url()
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     # Personal data: readable by its owner only.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -56,6 +67,7 @@ def delete(
     email: EmailArg,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     database_url: UrlOption = None,
+    rasa_tracker_url: TrackerOption = None,
 ) -> None:
     """Erase or anonymise the person everywhere (store, transcripts, knowledge index)."""
     from retrieval.privacy import forget_person
@@ -64,7 +76,9 @@ def delete(
     if not yes:
         typer.confirm(f"Erase everything held about {email}? This cannot be undone", abort=True)
     with cli_errors():
-        report, knowledge = forget_person(email, database_url)
+        report, knowledge = forget_person(
+            email, database_url, tracker_url=rasa_tracker_url or tracker_url()
+        )
     if report.nothing_found and not knowledge.chunks_removed:
         typer.echo(f"nothing held about {email}; nothing changed")
         return

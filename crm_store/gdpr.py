@@ -50,6 +50,7 @@ from crm_store.models import (
     User,
     utcnow,
 )
+from crm_store.rasa_trackers import erase_events, export_events, sender_ids
 from crm_store.redaction import EMAIL, redact
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real mailbox
@@ -180,8 +181,16 @@ def _events(session: Session, person: Person) -> list[CrmEvent]:
 # --- export ------------------------------------------------------------------------------
 
 
-def export_person(*, session: Session, email: str) -> dict[str, Any]:
+def export_person(
+    *, session: Session, email: str, tracker_url: str | None = None
+) -> dict[str, Any]:
     """Everything held about the person, as JSON-ready data (Article 15 / 20).
+
+    Args:
+        session: The CRM store.
+        email: The person's address (any case).
+        tracker_url: Rasa's SQL tracker store (`CRM_RASA_TRACKER_URL`); when given, the
+            export also holds `rasa_tracker_events`, the raw dialogue Rasa keeps.
 
     Returns:
         A dict with one list per kind of record (`users`, `contacts`, `leads`, `orders` with
@@ -215,6 +224,11 @@ def export_person(*, session: Session, email: str) -> dict[str, Any]:
         "events": [row_dict(e) for e in person.events],
     }
     data["other_mentions"] = _other_mentions(session, person.email, data)
+    if tracker_url:
+        senders = sender_ids(person.conversations)
+        data["rasa_tracker_events"] = export_events(
+            url=tracker_url, senders=senders, email=person.email
+        )
     return data
 
 
@@ -326,17 +340,27 @@ class ErasureReport:
         return not any(self.changed.values())
 
 
-def erase_person(*, session: Session, email: str) -> ErasureReport:
+def erase_person(*, session: Session, email: str, tracker_url: str | None = None) -> ErasureReport:
     """Erase or anonymise everything about the person (Article 17); idempotent.
 
     Keeps the rows other records point to (contacts, leads, users, orders, tickets) with
     their personal fields cleared, so sales totals and ticket counts stay right.
+
+    Rasa's tracker store (when `tracker_url` is given) is erased first, in its own
+    transaction: if that fails nothing in the CRM has changed, and a rerun still finds the
+    person; the tracker erasure itself is idempotent.
 
     Returns:
         The counts of what changed, for the caller to print.
     """
     person = find_person(session=session, email=email)
     report = ErasureReport(email=person.email)
+    if tracker_url:
+        deleted, masked = erase_events(
+            url=tracker_url, senders=sender_ids(person.conversations), email=person.email
+        )
+        report.changed["Rasa tracker events deleted"] += deleted
+        report.changed["Rasa tracker events masked"] += masked
     names = person.names
     for contact in person.contacts:
         contact.first_name, contact.last_name = "Erased", f"contact {contact.id}"

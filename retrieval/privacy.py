@@ -91,7 +91,10 @@ def _reindex_article(
 
 
 def forget_person(
-    email: str, url: str | None = None, settings: RetrievalSettings | None = None
+    email: str,
+    url: str | None = None,
+    settings: RetrievalSettings | None = None,
+    tracker_url: str | None = None,
 ) -> tuple[ErasureReport, KnowledgeErasure]:
     """Erase the person from the store and the knowledge index (`crm gdpr delete`).
 
@@ -99,6 +102,12 @@ def forget_person(
     The store commits first and the index files are saved after; if the process dies in
     between, the next start finds a stale manifest and rebuilds the index from the rows,
     which no longer hold the email.
+
+    Args:
+        email: The person's address.
+        url: The CRM store (default `CRM_DATABASE_URL`).
+        settings: Where the index lives.
+        tracker_url: Rasa's SQL tracker store, erased too when given.
 
     Returns:
         The store's report and the knowledge base's.
@@ -115,7 +124,7 @@ def forget_person(
             knowledge = forget_in_index(
                 session=session, index=index, email=email, settings=settings
             )
-        report = erase_person(session=session, email=email)
+        report = erase_person(session=session, email=email, tracker_url=tracker_url)
     if index is not None:
         index.save(settings.index_dir)
     return report, knowledge

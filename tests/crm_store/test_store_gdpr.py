@@ -180,3 +180,68 @@ def test_cli_export_and_delete(seeded_db_url: str, tmp_path: Path) -> None:
     assert aborted.exit_code == 1
     with db.session_scope(seeded_db_url) as session:
         assert session.scalar(select(Contact).where(Contact.email == OTHER)) is not None
+
+
+def _rasa_tracker_store(path: Path) -> str:
+    """A SQLite tracker store with Rasa 3.6's `events` table (SQLTrackerStore.SQLEvent)."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{path}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+            "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+            "action_name VARCHAR(255), data TEXT)"
+        ))  # fmt: skip
+    engine.dispose()
+    return url
+
+
+def _tracker_rows(url: str) -> list[tuple[str, str]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT sender_id, data FROM events ORDER BY id")).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_rasa_tracker_events_are_exported_and_erased(seeded_db_url: str, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    with db.session_scope(seeded_db_url) as session:
+        _add_personal_traces(session)
+        chat = session.scalar(select(Conversation).where(Conversation.external_id == "gdpr-chat-1"))
+        assert chat is not None
+        hers = f"web-{chat.rasa_sender_id}"
+    tracker = _rasa_tracker_store(tmp_path / "tracker.db")
+    events = [
+        (hers, "user", json.dumps({"event": "user", "text": f"I am {EMAIL}"})),
+        (hers, "bot", json.dumps({"event": "bot", "text": "Thanks!"})),
+        ("rep-abc", "user", json.dumps({"event": "user", "text": f"who is {EMAIL.upper()}?"})),
+        ("web-zzz", "user", json.dumps({"event": "user", "text": "hello"})),
+    ]
+    engine = sa.create_engine(tracker)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, data) VALUES (:s, :t, :d)"),
+            [{"s": s, "t": t, "d": d} for s, t, d in events],
+        )
+    engine.dispose()
+
+    with db.session_scope(seeded_db_url) as session:
+        exported = export_person(session=session, email=EMAIL, tracker_url=tracker)
+    assert [e["sender_id"] for e in exported["rasa_tracker_events"]] == [hers, hers, "rep-abc"]
+    assert exported["rasa_tracker_events"][0]["data"]["text"] == f"I am {EMAIL}"
+
+    result = runner.invoke(app, ["gdpr", "delete", EMAIL, "--yes", "--database-url",
+                                 seeded_db_url, "--rasa-tracker-url", tracker])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Rasa tracker events deleted: 2" in result.stdout
+    assert "Rasa tracker events masked: 1" in result.stdout
+    rows = _tracker_rows(tracker)
+    assert [sender for sender, _ in rows] == ["rep-abc", "web-zzz"]  # the rep's dialogue stays
+    assert json.loads(rows[0][1])["text"] == "who is [email]?"
+    assert EMAIL not in json.dumps(rows).lower()
