@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -232,10 +233,68 @@ async def test_redis_admits_exactly_the_limit_under_concurrency(prefix: str) -> 
 
 
 def test_every_limit_setting_is_documented() -> None:
-    from pathlib import Path
-
     doc = (Path(__file__).parents[2] / "docs" / "privacy.md").read_text()
     names = [n for n in Settings.model_fields if n.startswith(("chat_", "redis_", "trusted_"))]
     assert len(names) == 8
     for name in names:
         assert f"`CRM_{name.upper()}`" in doc, name
+
+
+OwnRedis = tuple[str, Callable[[], None], Callable[[], None]]
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server of this test's own on a free port: (url, stop, start)."""
+    import shutil
+    import socket
+    import subprocess
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(tmp_path)]  # fmt: skip
+    server: list[subprocess.Popen] = []
+
+    def start() -> None:
+        server.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop() -> None:
+        process = server.pop()
+        process.terminate()
+        process.wait(timeout=10)
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", stop, start
+    while server:
+        stop()
+
+
+def test_redis_outage_degrades_then_recovers(settings: Settings, own_redis: OwnRedis) -> None:
+    url, stop, start = own_redis
+    changes = {"redis_url": url, "redis_retry_s": 0.3, "chat_session_limit": 50}
+    direct = redis.Redis.from_url(url)
+    with _client(settings, **changes) as client:
+        assert _turn(client, _sid()).status_code == 503
+        assert direct.keys("crm:rl:*")  # the buckets live in Redis
+        stop()
+        assert _turn(client, _sid()).status_code == 503  # admitted from memory, no 500
+        assert client.get("/v1/health").json()["components"]["redis"]["status"] == "down"
+        start()
+        time.sleep(0.4)  # past redis_retry_s: the limiter asks Redis again
+        sid = _sid()
+        assert _turn(client, sid).status_code == 503
+        assert direct.exists(f"crm:rl:s:{sid}")
+        assert client.get("/v1/health").json()["components"]["redis"]["status"] == "ok"
