@@ -134,6 +134,7 @@ class SlackHandoffs:
         except CrmError as exc:
             return f"Could not {verb} handoff #{found.id}: {escape(exc)}"
         await self._thread_note(found, verb, agent)
+        await self._refresh_root(found)
         if verb == "claim":
             return (f"You have handoff #{found.id}. Reply in its thread: your replies reach "
                     "the customer's chat.")  # fmt: skip
@@ -187,6 +188,23 @@ class SlackHandoffs:
                                                thread_ts=thread.thread_ts, text=text)
         except Exception:  # the claim stands; the note is a courtesy
             log.exception("could not post the %s note for handoff %d", verb, handoff.id)
+
+    async def _refresh_root(self, handoff: HandoffRef) -> None:
+        """Show the new state on the thread's first message (no buttons once resolved)."""
+        if handoff.thread is None:
+            return
+
+        def render() -> list[dict[str, Any]]:
+            with session_scope(self.database_url) as session:
+                return handoff_blocks(handoff_context(session=session, handoff_id=handoff.id))
+
+        try:
+            blocks = await run_in_threadpool(render)
+            await self.client.chat_update(channel=handoff.thread.channel, blocks=blocks,
+                                          ts=str(handoff.thread.thread_ts),
+                                          text=f"Handoff #{handoff.id}")  # fmt: skip
+        except Exception:  # the state is in the store; the message is a view of it
+            log.exception("could not update the root message of handoff %d", handoff.id)
 
     def _slack_id(self, user_id: int | None) -> str | None:
         with session_scope(self.database_url) as session:

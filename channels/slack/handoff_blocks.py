@@ -77,14 +77,23 @@ def buttons(handoff_id: int) -> Block:
     ]}  # fmt: skip
 
 
+def state_line(ctx: HandoffContext) -> str:
+    """Where the handoff stands, for the line under the transcript."""
+    who = escape(ctx.claimed_by_name or "an agent")
+    if ctx.status == "resolved":
+        return f":white_check_mark: Resolved by {who}; the bot has the chat again."
+    if ctx.status == "claimed":
+        return f":speech_balloon: {who} has it: their replies in this thread reach the customer."
+    return "Claim it, then reply in this thread: your replies reach the customer's chat."
+
+
 def handoff_blocks(ctx: HandoffContext) -> list[Block]:
-    """The thread's first message."""
-    return [
+    """The thread's first message; re-rendered when the handoff is claimed or resolved."""
+    blocks = [
         _section(f":raising_hand: *{title(ctx)}*"),
         _section(customer_lines(ctx)),
         {"type": "divider"},
         _section(transcript(ctx)),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            "Claim it, then reply in this thread: your replies reach the customer's chat."}]},
-        buttons(ctx.handoff_id),
-    ]  # fmt: skip
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": state_line(ctx)}]},
+    ]
+    return blocks if ctx.status == "resolved" else [*blocks, buttons(ctx.handoff_id)]

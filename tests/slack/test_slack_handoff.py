@@ -153,6 +153,8 @@ def test_handoff_round_trip(api: TestClient, fake_slack: FakeSlack, seeded_db_ur
         assert joined["text"] == "Ines Costa from the support team has joined the chat."
         fake_slack.wait_for(lambda f: any("claimed this handoff" in t
                                           for t in posts_in_thread(f, root_ts)))  # fmt: skip
+        update = fake_slack.wait_for(lambda f: f.calls_to("chat.update"))[-1].params
+        assert update["ts"] == root_ts and "Ines Costa has it" in json.dumps(update["blocks"])
 
         # 4. The agent's reply in the thread reaches the customer's socket at once.
         signed(api, "/slack/events", event_body(
@@ -180,6 +182,10 @@ def test_handoff_round_trip(api: TestClient, fake_slack: FakeSlack, seeded_db_ur
         assert answer.params["text"] == (f"Handoff #{handoff_id} is resolved; the customer was "
                                          "asked for a rating.")  # fmt: skip
 
+        resolved = fake_slack.wait_for(lambda f: len(f.calls_to("chat.update")) == 2
+                                       and f.calls_to("chat.update"))[-1].params  # fmt: skip
+        assert "Resolved by Ines Costa" in json.dumps(resolved["blocks"])
+        assert "handoff_claim" not in json.dumps(resolved["blocks"])
         ws.send_json({"session_id": sid, "text": "5"})
         assert receive(ws)["messages"][-1]["text"] == "Thank you for your rating!"
 
@@ -281,3 +287,37 @@ def test_the_thread_shows_the_customers_context(seeded_session: Session) -> None
     assert DEMO.customer_order_number in text  # shipped, not yet delivered
     with pytest.raises(UndeliverableError, match="CRM_SLACK_SUPPORT_CHANNEL"):
         HandoffOpenedNotice(None).render(seeded_session, note)
+
+
+def test_mentioning_the_bot_in_the_thread_claims_and_resolves_it(
+    api: TestClient, fake_slack: FakeSlack, seeded_db_url: str
+) -> None:
+    sid = secrets.token_hex(8)
+    api.post("/v1/chat/web", json={"session_id": sid, "text": "hi"})
+    with session_scope(seeded_db_url) as session:
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.external_id == sid)).one()  # fmt: skip
+        handoff_id = open_handoff(session=session, conversation_id=conversation.id,
+                                  reason="customer_request").id  # fmt: skip
+    root = fake_slack.wait_for(lambda f: [p for p in f.posts() if p.get("blocks")])[0]
+    fake_slack.wait_for(lambda f: _thread_known(seeded_db_url, handoff_id))
+
+    def mention(text: str, ts: str, answer: str) -> None:
+        event = {"type": "app_mention", "channel": SUPPORT_CHANNEL, "user": AGENT, "ts": ts,
+                 "thread_ts": root["ts"], "text": f"<@{BOT_USER_ID}> {text}"}  # fmt: skip
+        signed(api, "/slack/events", event_body(event, f"Ev{ts.replace('.', '')}"), form=False)
+        fake_slack.wait_for(lambda f: any(p.get("thread_ts") == root["ts"]
+                                          and p["text"].startswith(answer) for p in f.posts()),
+                            what=answer)  # fmt: skip
+
+    mention("claim", "1700002000.000001", f"You have handoff #{handoff_id}")
+    mention("resolve", "1700002001.000001", f"Handoff #{handoff_id} is resolved")
+    with session_scope(seeded_db_url) as session:
+        handoff = session.get(Handoff, handoff_id)
+        assert handoff and handoff.status is HandoffStatus.resolved
+
+
+def _thread_known(url: str, handoff_id: int) -> bool:
+    with session_scope(url) as session:
+        handoff = session.get(Handoff, handoff_id)
+        return bool(handoff and handoff.slack_thread_ts)

@@ -90,3 +90,13 @@ def test_values_cannot_become_markup() -> None:
     assert escape("<!channel> & <https://evil|x>") == "&lt;!channel&gt; &amp; &lt;https://evil|x&gt;"
     assert link("https://help.example/a", "A & B") == "<https://help.example/a|A &amp; B>"
     assert link("javascript:alert(1)", "<x>") == "&lt;x&gt;"
+
+
+def test_every_slack_setting_is_documented() -> None:
+    from pathlib import Path
+
+    from channels.slack.settings import SlackSettings
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "slack.md").read_text()
+    for name in SlackSettings.model_fields:
+        assert f"CRM_SLACK_{name.upper()}" in doc, name
