@@ -3,7 +3,8 @@
 - `app_mention` in a channel, `message` in a DM, `/crm`: an agent request (channels/slack/
   agent.py); the answer goes into the thread the request came from.
 - `message` in a channel thread: handed to the thread relay (handoff threads), if any.
-- any other event: acknowledged and ignored, so Slack does not retry it.
+- anything else (other events, buttons, commands, shortcuts): acknowledged and ignored, so
+  Slack does not retry it and Bolt does not log the unhandled payload.
 
 Request signatures are verified before Bolt sees a request (channels/api/routes/slack.py),
 so Bolt's own check is off: it would verify again, and on failure log the whole payload.
@@ -157,8 +158,30 @@ def build_bolt_app(
     if interactions is not None:
         interactions.register(app)
 
-    @app.event(re.compile(".*"))
-    async def on_other_event() -> None:
-        """Events we subscribe to but do not use still get their 200 (else Slack retries)."""
-
+    register_fallbacks(app)
     return app
+
+
+def register_fallbacks(app: AsyncApp) -> None:
+    """Answer every request no listener took (registered last, so they only catch the rest).
+
+    Unanswered, an event would get a 404 and be retried by Slack, and Bolt would log the
+    unhandled payload, which in a CRM is customer data.
+    """
+    anything = re.compile(".*")
+
+    async def just_ack(ack: AsyncAck) -> None:
+        await ack()
+
+    async def unknown_command(ack: AsyncAck) -> None:
+        await ack(text="I only know `/crm` (try `/crm help`).")
+
+    async def other_event() -> None:
+        """Events we are subscribed to but do not use still get their 200."""
+
+    app.event(anything)(other_event)
+    app.action(anything)(just_ack)
+    app.command(anything)(unknown_command)
+    app.shortcut(anything)(just_ack)
+    app.view(anything)(just_ack)
+    app.options(anything)(just_ack)

@@ -232,3 +232,23 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     slack = Settings().slack
     assert slack.enabled and slack.api_url == "http://127.0.0.1:9/api/"
     assert slack.support_channel == "#support"
+
+
+def test_requests_nobody_handles_are_acknowledged_without_logging_them(
+    slack_api: TestClient, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fake_slack import interaction_body
+
+    click = interaction_body({"type": "block_actions", "user": {"id": AGENT},
+                              "team": {"id": "T0001"}, "actions": [
+                                  {"action_id": "some_other_button", "value": "secret-value"}]})
+    other = command_body("secret-value", AGENT, fake_slack.response_url("x")).replace(
+        b"%2Fcrm", b"%2Fother")  # fmt: skip
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with caplog.at_level(logging.DEBUG):
+        assert slack_api.post("/slack/events", content=click,
+                              headers={**form, **sign(SECRET, click)}).status_code == 200
+        answer = slack_api.post("/slack/commands", content=other,
+                                headers={**form, **sign(SECRET, other)})
+    assert answer.status_code == 200 and "/crm help" in answer.text
+    assert "secret-value" not in caplog.text
