@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,10 +14,12 @@ from channels.api.routes import pages, slack
 from channels.config import Settings
 from channels.errors import install_error_handlers
 from channels.handoff.hub import ChatHub
+from channels.handoff.sweep import sweep_forever
 from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
 from channels.ratelimit import ChatLimiter, install_rate_limits
 from channels.slack.runtime import build_runtime
+from crm_store.business_hours import check_configured
 from crm_store.log_redaction import install_log_redaction
 
 
@@ -31,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         so run it under a server or `with TestClient(app)`.
     """
     settings = settings or Settings()
+    # A typo in CRM_BUSINESS_HOURS stops the API now, not at the first handoff.
+    check_configured()
     install_log_redaction()  # before anything logs: no PII in this process's logs
 
     @asynccontextmanager
@@ -44,9 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = ChatLimiter(settings)  # opened here: Redis binds to this loop
         if app.state.slack is not None:
             await app.state.slack.start()
+        sweep = _start_push_sweep(app, settings)
         try:
             yield
         finally:
+            if sweep is not None:
+                sweep.cancel()
             if app.state.slack is not None:
                 await app.state.slack.stop()
             await app.state.rasa.aclose()
@@ -71,3 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(slack.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
+
+
+def _start_push_sweep(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
+    """Deliver handoff lines stored by other API processes to this process's sockets."""
+    if settings.push_sweep_s <= 0:
+        return None
+    return asyncio.create_task(
+        sweep_forever(
+            hub=app.state.chat_hub, url=settings.database_url, interval_s=settings.push_sweep_s
+        )
+    )

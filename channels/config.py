@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         redis_timeout_s: Connect and read timeout for Redis; a down Redis must not slow chat.
         redis_retry_s: After a Redis failure, how long to use memory before trying again.
         slack: The Slack adapter's settings (`CRM_SLACK_*`, channels/slack/settings.py).
+        push_sweep_s: How often each API process looks in the store for handoff lines
+            waiting for a socket open in it (an agent reply relayed by another API process);
+            0 switches the sweep off (one process only). One indexed query per interval.
     """
 
     model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
@@ -63,3 +66,4 @@ class Settings(BaseSettings):
     redis_timeout_s: float = Field(default=0.25, gt=0)
     redis_retry_s: float = Field(default=5.0, ge=0)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    push_sweep_s: float = Field(default=1.0, ge=0)

@@ -100,3 +100,12 @@ def team_is_in(at: datetime, spec: str | None = None) -> bool:
     """True when the team works at `at`; `spec` defaults to the environment variable."""
     hours = parse_business_hours(os.environ.get(ENV_VAR) if spec is None else spec)
     return hours is None or hours.is_open(at)
+
+
+def check_configured() -> None:
+    """Refuse to start with a malformed `CRM_BUSINESS_HOURS` (the API and action server call this).
+
+    Raises:
+        InvalidInputError: the variable is set and malformed, with the reason.
+    """
+    parse_business_hours(os.environ.get(ENV_VAR))

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.actions.base import CrmAction, Events
 from bot.actions.identity import conversation_ref, scope_from_tracker
@@ -59,7 +60,7 @@ def _open(conversation_id: int, reason: HandoffReason, email: str | None) -> tup
         return handoff.status.value, _ticket_number(session, handoff)
 
 
-def _ticket_number(session, handoff: Handoff) -> str | None:  # noqa: ANN001
+def _ticket_number(session: Session, handoff: Handoff) -> str | None:
     ticket = session.get(Ticket, handoff.ticket_id) if handoff.ticket_id else None
     return ticket.number if ticket else None
 

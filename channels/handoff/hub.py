@@ -42,6 +42,10 @@ class ChatHub:
         """True when at least one socket of the conversation is open here."""
         return bool(self._sockets.get(conversation_id))
 
+    def online_conversations(self) -> list[int]:
+        """The conversations with at least one socket open here."""
+        return [c for c, sockets in self._sockets.items() if sockets]
+
     def lock(self, conversation_id: int) -> asyncio.Lock:
         """Serialises deliveries to one conversation, so no message is pushed twice."""
         return self._locks[conversation_id]

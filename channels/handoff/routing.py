@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from channels.handoff import wording
 from channels.handoff.delivery import as_bot_message
 from channels.schemas import BotMessage
@@ -75,7 +77,7 @@ def parse_rating(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _take_pending(session, conversation_id: int) -> tuple[BotMessage, ...]:  # noqa: ANN001
+def _take_pending(session: Session, conversation_id: int) -> tuple[BotMessage, ...]:
     waiting = undelivered_messages(session=session, conversation_id=conversation_id)
     mark_delivered(session=session, message_ids=[m.id for m in waiting])
     return tuple(as_bot_message(m) for m in waiting)
@@ -113,7 +115,7 @@ def route_turn(url: str | None, stored: StoredTurn, text: str) -> Route:
         return Route(pending=pending)
 
 
-def _upset(session, stored: StoredTurn, text: str) -> bool:  # noqa: ANN001
+def _upset(session: Session, stored: StoredTurn, text: str) -> bool:
     """Score the message; when clearly upset, record it and open a handoff."""
     compound = analyze(text).compound
     if compound > SENTIMENT_HANDOFF_AT:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -489,6 +489,14 @@ def record_bot_abstention(*, session: Session, conversation_id: int) -> int:
     return conversation.abstain_streak
 
 
+def _undelivered() -> Any:
+    """SQL for "a line for the customer that no socket has shown yet" (meta delivered=false)."""
+    return and_(
+        Message.sender.in_([MessageSender.agent, MessageSender.bot]),
+        Message.meta["delivered"].as_boolean().is_(False),
+    )
+
+
 def undelivered_messages(*, session: Session, conversation_id: int) -> list[Message]:
     """Messages for the customer that no open socket has shown yet, oldest first.
 
@@ -497,15 +505,23 @@ def undelivered_messages(*, session: Session, conversation_id: int) -> list[Mess
     """
     stmt = (
         select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.sender.in_([MessageSender.agent, MessageSender.bot]),
-        )
-        .order_by(Message.id.desc())
+        .where(Message.conversation_id == conversation_id, _undelivered())
+        .order_by(Message.id)
         .limit(500)
     )
-    pending = [m for m in session.scalars(stmt) if (m.meta or {}).get("delivered") is False]
-    return list(reversed(pending))
+    return list(session.scalars(stmt))
+
+
+def conversations_with_undelivered(*, session: Session, conversation_ids: list[int]) -> list[int]:
+    """Which of these conversations have lines waiting for the customer (for the push sweep)."""
+    if not conversation_ids:
+        return []
+    stmt = (
+        select(Message.conversation_id)
+        .where(Message.conversation_id.in_(conversation_ids), _undelivered())
+        .distinct()
+    )
+    return list(session.scalars(stmt))
 
 
 def mark_delivered(*, session: Session, message_ids: list[int]) -> None:
@@ -539,6 +555,7 @@ __all__ = [
     "TranscriptLine",
     "claim_handoff",
     "clear_csat_request",
+    "conversations_with_undelivered",
     "find_handoff_by_thread",
     "get_handoff",
     "handoff_context",

@@ -280,3 +280,20 @@ def test_handoff_routes_refuse_reps_and_bad_input(
     blank = app_client.post(f"/v1/handoffs/{handoff_id}/reply", headers=agent, json={"text": " "})
     assert blank.status_code == 422 and "reply must not be empty" in blank.json()["detail"]
     assert app_client.get("/v1/handoffs?state=lost", headers=agent).status_code == 422
+
+
+def test_a_reply_relayed_by_another_api_process_reaches_the_socket(
+    app_settings: Settings,
+) -> None:
+    """Two apps on one database stand for two API workers: the sweep carries the reply over."""
+    fast = app_settings.model_copy(update={"push_sweep_s": 0.2})
+    with TestClient(create_app(fast)) as worker_a, TestClient(create_app(fast)) as worker_b:
+        sid = _sid()
+        _say(worker_b, sid, "hello")
+        handoff_id = _open(app_settings, sid)
+        with worker_b.websocket_connect(f"/v1/chat/web/ws?session_id={sid}") as ws:
+            _run(worker_a, relay_agent_reply, handoff_id=handoff_id,
+                 agent_user_id=_agent_id(app_settings), text="From the other worker")  # fmt: skip
+            texts = [m["text"] for m in ws.receive_json()["messages"]]
+        assert texts[-1] == "From the other worker"
+        assert not worker_a.app.state.chat_hub.online_conversations()

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from channels.app import create_app
+from channels.config import Settings
 from crm_store.business_hours import parse_business_hours, team_is_in
 from crm_store.errors import InvalidInputError
 
@@ -55,3 +57,11 @@ def test_naive_time_is_refused() -> None:
     assert hours is not None
     with pytest.raises(InvalidInputError):
         hours.is_open(datetime(2026, 11, 25, 12, 0))
+
+
+def test_processes_refuse_to_start_with_a_typo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_BUSINESS_HOURS", "mon-fri 9-5")
+    with pytest.raises(InvalidInputError, match="CRM_BUSINESS_HOURS"):
+        create_app(Settings())
+    monkeypatch.setenv("CRM_BUSINESS_HOURS", "mon-fri 09:00-17:00 Europe/London")
+    create_app(Settings())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store.db import session_scope
 from crm_store.demo import DEMO_CREDENTIALS as DEMO
 from crm_store.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from crm_store.models import (
@@ -330,3 +332,34 @@ def test_handoff_rows_keep_their_fields(seeded_session: Session) -> None:
     seeded_session.expire_all()
     row = seeded_session.get(Handoff, handoff.id)
     assert row is not None and row.requested_at.tzinfo is not None and row.is_open
+
+
+def test_two_agents_claiming_at_once_one_wins(seeded_db_url: str) -> None:
+    """Real concurrency: two threads, two sessions, one conditional UPDATE wins."""
+    with session_scope(seeded_db_url) as session:
+        handoff_id = h.open_handoff(
+            session=session, conversation_id=_conversation(session, "race").id,
+            reason="customer_request",
+        ).id  # fmt: skip
+        agents = _agents(session)
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def claim(agent_id: int) -> None:
+        barrier.wait()
+        try:
+            with session_scope(seeded_db_url) as session:
+                h.claim_handoff(session=session, handoff_id=handoff_id, agent_user_id=agent_id)
+            outcomes[agent_id] = "won"
+        except ConflictError:
+            outcomes[agent_id] = "conflict"
+
+    threads = [threading.Thread(target=claim, args=(a,)) for a in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["conflict", "won"]
+    winner = next(a for a, o in outcomes.items() if o == "won")
+    with session_scope(seeded_db_url) as session:
+        assert h.get_handoff(session=session, handoff_id=handoff_id).claimed_by_user_id == winner
