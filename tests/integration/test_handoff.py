@@ -151,3 +151,28 @@ def test_chat_page_shows_the_agent_and_takes_a_rating(running) -> None:
     api.close()
     handoff, _ = _handoff(running.database_url, sid)
     assert handoff.csat == 4
+
+
+def _post(api: httpx.Client, sid: str, text: str) -> dict[str, Any]:
+    response = api.post("/v1/chat/web", json={"session_id": sid, "text": text})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_two_dont_knows_and_an_upset_customer_get_a_person(running) -> None:
+    question = "what's the discount approval policy?"  # internal: customers get "I don't know"
+    with httpx.Client(base_url=running.api_url, timeout=60.0) as api:
+        sid = f"it-abstain-{uuid.uuid4().hex[:12]}"
+        first = [m["text"] for m in _post(api, sid, question)["messages"]]
+        second = [m["text"] for m in _post(api, sid, question)["messages"]]
+        assert any("don't know" in t for t in first)
+        assert second == [_utterance("utter_kb_dont_know_again"), _utterance("utter_handoff")]
+        handoff, notes = _handoff(running.database_url, sid)
+        assert handoff.reason.value == "bot_abstained" and [n.kind for n in notes] == [
+            "handoff_opened"
+        ]
+        upset = f"it-upset-{uuid.uuid4().hex[:12]}"
+        reply = _post(api, upset, "I am so angry and frustrated with this useless service")
+        assert [m["text"] for m in reply["messages"]] == [_utterance("utter_handoff")]
+        handoff, _ = _handoff(running.database_url, upset)
+        assert handoff.reason.value == "negative_sentiment"
