@@ -23,7 +23,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -75,12 +75,6 @@ class RateLimitedError(TurnRejectedError):
         super().__init__(429, detail)
         self.retry_after_s = decision.retry_after_s
         self.scope = decision.scope
-
-
-class Backend(Protocol):
-    """Checks and charges buckets; `None` from Redis means "could not ask"."""
-
-    async def hit(self, buckets: list[Bucket]) -> Decision: ...
 
 
 class MemoryBackend:
