@@ -27,7 +27,19 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, Text, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    String,
+    Table,
+    Text,
+    cast,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -46,6 +58,7 @@ from crm_store.models import (
     Order,
     PredictionScore,
     Subscription,
+    Task,
     Ticket,
     User,
     utcnow,
@@ -71,6 +84,7 @@ class Person:
     orders: list[Order] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
     conversations: list[Conversation] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
     personal_accounts: list[Account] = field(default_factory=list)
@@ -123,9 +137,15 @@ def find_person(*, session: Session, email: str) -> Person:
         select(Ticket).where(or_(func.lower(Ticket.email) == needle, Ticket.contact_id.in_(cids)))
         .order_by(Ticket.id)
     ))  # fmt: skip
-    person.activities = list(
-        session.scalars(select(Activity).where(Activity.contact_id.in_(cids)).order_by(Activity.id))
-    )
+    named = _named_on_their_accounts(person.contacts)
+    person.activities = list(session.scalars(
+        select(Activity)
+        .where(or_(Activity.contact_id.in_(cids), named(Activity, Activity.subject, Activity.body)))
+        .order_by(Activity.id)
+    ))  # fmt: skip
+    person.tasks = list(session.scalars(
+        select(Task).where(named(Task, Task.title, Task.description)).order_by(Task.id)
+    ))  # fmt: skip
     # An anonymous chat is theirs too when they gave their email to a person (a handoff).
     handed_over = select(Handoff.conversation_id).where(
         func.lower(Handoff.customer_email) == needle
@@ -147,6 +167,24 @@ def find_person(*, session: Session, email: str) -> Person:
     person.personal_accounts = _personal_accounts(session, person.contacts)
     person.events = _events(session, person)
     return person
+
+
+def _named_on_their_accounts(contacts: list[Contact]) -> Any:
+    """A condition builder: rows of the contacts' accounts whose text names one of them.
+
+    Staff write "Call Nora Fields" without linking the contact; a full name (two words or
+    more) on the same account is specific enough to count as being about the person.
+    """
+    pairs = [(c.account_id, c.full_name.lower()) for c in contacts if " " in c.full_name.strip()]
+
+    def condition(model: Any, *columns: Any) -> Any:
+        clauses = [
+            (model.account_id == account_id) & or_(*(func.lower(c).contains(name) for c in columns))
+            for account_id, name in pairs
+        ]
+        return or_(*clauses) if clauses else false()
+
+    return condition
 
 
 def _personal_accounts(session: Session, contacts: list[Contact]) -> list[Account]:
@@ -194,7 +232,8 @@ def export_person(
 
     Returns:
         A dict with one list per kind of record (`users`, `contacts`, `leads`, `orders` with
-        their lines, `tickets`, `activities`, `conversations` with their messages,
+        their lines, `tickets`, `activities` and `tasks` (linked to or naming their
+        contacts), `conversations` with their messages,
         `handoffs` (with their CSAT), `predictions`, `events`) and `other_mentions`: rows of
         any table whose text mentions the email that are not in the lists above.
     """
@@ -211,6 +250,7 @@ def export_person(
         "orders": [_order(o) for o in person.orders],
         "tickets": [row_dict(t) for t in person.tickets],
         "activities": [row_dict(a) for a in person.activities],
+        "tasks": [row_dict(t) for t in person.tasks],
         "conversations": [_conversation(c) for c in person.conversations],
         "handoffs": [row_dict(h) for h in person.handoffs],
         "predictions": [
@@ -265,7 +305,7 @@ def _other_mentions(
         for table, key in [
             ("users", "users"), ("contacts", "contacts"), ("leads", "leads"),
             ("orders", "orders"), ("tickets", "tickets"), ("activities", "activities"),
-            ("conversations", "conversations"), ("crm_events", "events"),
+            ("tasks", "tasks"), ("conversations", "conversations"), ("crm_events", "events"),
             ("handoffs", "handoffs"),
         ]
         for row in exported[key]
@@ -384,6 +424,10 @@ def erase_person(*, session: Session, email: str, tracker_url: str | None = None
         activity.subject = _scrub(activity.subject, person.email, names)[:200]
         activity.body = _scrub(activity.body, person.email, names)
         report.changed["activities scrubbed"] += 1
+    for task in person.tasks:
+        task.title = _scrub(task.title, person.email, names)[:200]
+        task.description = _scrub(task.description, person.email, names)
+        report.changed["tasks scrubbed"] += 1
     _erase_conversations(session, person, report)
     for handoff in person.handoffs:
         if handoff.customer_email is not None:

@@ -17,6 +17,7 @@ from crm_store.demo import DEMO_CREDENTIALS as CREDS
 from crm_store.errors import InvalidInputError
 from crm_store.gdpr import erase_person, export_counts, export_person, mentions
 from crm_store.models import (
+    Activity,
     Base,
     Contact,
     Conversation,
@@ -24,6 +25,7 @@ from crm_store.models import (
     Message,
     Notification,
     Order,
+    Task,
     Ticket,
     User,
 )
@@ -54,6 +56,12 @@ def _add_personal_traces(session: Session) -> None:
     session.flush()
     emit_event(session=session, type="lead_created", subject_type="lead", subject_id=lead.id)
     session.add(Notification(channel="slack", kind="digest", payload={"text": f"from {EMAIL}"}))
+    # staff notes that name her without linking her contact
+    contact = session.get(Contact, user.contact_id)
+    assert contact is not None
+    session.add(Task(title="Call NORA FIELDS back", account_id=contact.account_id))
+    session.add(Activity(kind="note", account_id=contact.account_id, subject="Renewal",
+                         body="Nora Fields wants a quote"))  # fmt: skip
     # an anonymous visitor who gave her address when asking for a person
     anonymous = get_or_create_conversation(session=session, channel="web", external_id="gdpr-3")
     session.add(Message(conversation_id=anonymous.id, sender="user", text="a human please"))
@@ -96,6 +104,8 @@ def test_export_holds_the_persons_order_ticket_and_chat(seeded_session: Session)
     assert order["lines"] and {"sku", "product", "quantity"} <= set(order["lines"][0])
     assert CREDS.customer_ticket_number in [t["number"] for t in data["tickets"]]
     assert [lead["email"] for lead in data["leads"]] == [EMAIL]
+    assert [t["title"] for t in data["tasks"]] == ["Call NORA FIELDS back"]
+    assert "Nora Fields wants a quote" in [a["body"] for a in data["activities"]]
     assert any(e["type"] == "lead_created" for e in data["events"])
     chat = next(c for c in data["conversations"] if c["external_id"] == "gdpr-chat-1")
     assert [m["text"] for m in chat["messages"]] == [f"I am {EMAIL}"]
