@@ -61,9 +61,14 @@ def reply_thread(event: Event) -> str | None:
     return str(event["ts"]) if event.get("ts") else None
 
 
+# A thread reply also sent to the channel is still a person's message.
+_PERSON_SUBTYPES = frozenset({None, "thread_broadcast"})
+
+
 def from_a_person(event: Event) -> bool:
-    """True for a plain message typed by a person (no bot, no edit or join notice)."""
-    return not event.get("bot_id") and not event.get("subtype") and bool(event.get("user"))
+    """True for a message typed by a person (no bot, no edit, join or file notice)."""
+    return (not event.get("bot_id") and event.get("subtype") in _PERSON_SUBTYPES
+            and bool(event.get("user")))  # fmt: skip
 
 
 def mentions(event: Event, bot_user_id: str | None) -> bool:

@@ -63,7 +63,7 @@ class SlackRuntime:
 
     async def start(self) -> None:
         """Start the deliverer in the background."""
-        self._stop.clear()
+        self._stop = asyncio.Event()  # of this loop: an app may be started more than once
         self._task = asyncio.create_task(self.deliverer.run_forever(self._stop))
 
     async def stop(self) -> None:

@@ -252,3 +252,13 @@ def test_requests_nobody_handles_are_acknowledged_without_logging_them(
                                 headers={**form, **sign(SECRET, other)})
     assert answer.status_code == 200 and "/crm help" in answer.text
     assert "secret-value" not in caplog.text
+
+
+def test_the_same_app_can_be_started_twice(seeded_db_url: str, slack_settings: SlackSettings,
+                                           fake_slack: FakeSlack) -> None:  # fmt: skip
+    """Each lifespan runs the deliverer in its own event loop (uvicorn --reload, tests)."""
+    app = create_app(app_settings(seeded_db_url, slack_settings))
+    for _ in range(2):
+        with TestClient(app) as client:
+            assert client.post("/slack/events", content=b"{}").status_code == 401
+        assert app.state.slack._task is None

@@ -100,3 +100,35 @@ def test_every_slack_setting_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "slack.md").read_text()
     for name in SlackSettings.model_fields:
         assert f"CRM_SLACK_{name.upper()}" in doc, name
+
+
+@pytest.mark.parametrize(
+    ("event", "person"),
+    [
+        ({"user": "U1", "text": "hi"}, True),
+        ({"user": "U1", "text": "hi", "subtype": "thread_broadcast"}, True),
+        ({"user": "U1", "text": "hi", "bot_id": "B1"}, False),
+        ({"user": "U1", "subtype": "message_changed"}, False),
+        ({"user": "U1", "subtype": "channel_join"}, False),
+        ({"text": "no user"}, False),
+    ],
+)
+def test_only_peoples_messages_count(event: dict, person: bool) -> None:
+    from channels.slack.bolt_app import from_a_person
+
+    assert from_a_person(event) is person
+
+
+@pytest.mark.parametrize(
+    ("event", "thread"),
+    [
+        ({"ts": "1.1", "channel_type": "channel"}, "1.1"),
+        ({"ts": "1.2", "thread_ts": "1.0", "channel_type": "channel"}, "1.0"),
+        ({"ts": "1.3", "channel_type": "im"}, None),
+        ({"ts": "1.4", "thread_ts": "1.0", "channel_type": "im"}, "1.0"),
+    ],
+)
+def test_replies_go_to_the_thread_they_came_from(event: dict, thread: str | None) -> None:
+    from channels.slack.bolt_app import reply_thread
+
+    assert reply_thread(event) == thread
