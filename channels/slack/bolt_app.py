@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from channels.slack.agent import SlackAgent, Thread
 from channels.slack.settings import SlackSettings
 from crm_store.db import session_scope
+from crm_store.errors import InvalidInputError
 from crm_store.queries.slack_events import record_slack_event
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,11 @@ def make_dedupe(database_url: str | None) -> Callable[..., Awaitable[BoltRespons
     """
 
     def first_time(event_id: str) -> bool:
-        with session_scope(database_url) as session:
-            return record_slack_event(session=session, event_id=event_id)
+        try:
+            with session_scope(database_url) as session:
+                return record_slack_event(session=session, event_id=event_id)
+        except InvalidInputError:  # not an id Slack would send; nothing to de-duplicate on
+            return True
 
     async def skip_seen_events(
         body: dict[str, Any], next: Callable[[], Awaitable[None]]  # noqa: A002 - Bolt's name
