@@ -11,10 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TypeDecorator, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.triggers import RECORD_MODELS, TRIGGERS, plain
+from rules.rawread import converters, raw_columns
+from rules.triggers import RECORD_MODELS, TRIGGERS
 
 Env = dict[str, Any]
 _CHUNK = 500
@@ -22,23 +23,13 @@ _CHUNK = 500
 _SUBJECT_ROOT = {name: t.subject for name, t in TRIGGERS.items() if t.subject != "account"}
 
 
-def _needs_plain(column: Any) -> bool:
-    """Whether a column's values may need `plain` (money, dates, enums); text, numbers and
-    timestamps (already aware datetimes) don't."""
-    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
-    try:
-        python_type = kind.python_type
-    except NotImplementedError:
-        return True
-    return python_type not in (str, int, float, bool, dict, list, datetime)
-
-
-# Per record kind: the column keys, and the positions whose values need `plain`. Converting
-# only those (instead of every value of every row) halves the cost of loading a batch.
+# Per record kind: the column keys and the converters of the raw driver values
+# (`rules.rawread`): money as float, dates as UTC datetimes, JSON parsed; the rest as stored.
 _COLUMNS = {
     record: (
         [column.key for column in model.__table__.columns],  # type: ignore[attr-defined]
-        [i for i, c in enumerate(model.__table__.columns) if _needs_plain(c)],  # type: ignore[attr-defined]
+        converters(model.__table__),  # type: ignore[attr-defined]
+        raw_columns(model.__table__),  # type: ignore[attr-defined]
     )
     for record, model in RECORD_MODELS.items()
 }
@@ -46,17 +37,16 @@ _COLUMNS = {
 
 def _load_rows(session: Session, record: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     table = RECORD_MODELS[record].__table__  # type: ignore[attr-defined]
-    keys, convert = _COLUMNS[record]
+    keys, convert, columns = _COLUMNS[record]
     wanted = sorted(set(ids))
     rows: dict[int, dict[str, Any]] = {}
     for start in range(0, len(wanted), _CHUNK):
-        stmt = select(*table.columns).where(table.c.id.in_(wanted[start : start + _CHUNK]))
+        stmt = select(*columns).where(table.c.id.in_(wanted[start : start + _CHUNK]))
         for row in session.execute(stmt):
-            values = dict(zip(keys, row, strict=True))
-            for index in convert:
-                key = keys[index]
-                values[key] = plain(values[key])
-            rows[row[0]] = values
+            values = list(row)
+            for index, fn in convert:
+                values[index] = fn(values[index])
+            rows[values[0]] = dict(zip(keys, values, strict=True))
     return rows
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -26,6 +26,7 @@ from crm_store.models.events import EVENT_DONE, EVENT_PENDING
 from rules.actions import ActionContext
 from rules.context import build_envs
 from rules.loader import Rule, RuleSet
+from rules.rawread import raw_columns, to_datetime, to_json_value
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
@@ -51,36 +52,50 @@ def new_worker_id() -> str:
     return f"worker-{uuid.uuid4().hex[:12]}"
 
 
-def _claim_columns() -> list[Any]:
-    table = CrmEvent.__table__
-    return [table.c[name] for name in CLAIMED_COLUMNS]
-
-
 # What the worker and the actions read of an event; the rest (status, dedupe key...) is not
 # worth decoding 100k times.
 CLAIMED_COLUMNS = ("id", "type", "subject_type", "subject_id", "account_id", "payload",
                    "occurred_at")
 
 
-def claim_events(session: Session, worker: str, limit: int) -> list[Row[Any]]:
-    """Lock up to `limit` pending events for this transaction, oldest first.
+class ClaimedEvent(NamedTuple):
+    """A claimed `crm_events` row: the fields rules and actions read, attribute access like
+    the model (building 100k ORM objects would cost more than evaluating the rules)."""
 
-    Returns plain rows (attribute access like the model): building 100k ORM objects would
-    cost more than evaluating the rules.
+    id: int
+    type: str
+    subject_type: str
+    subject_id: int | None
+    account_id: int | None
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+def _claimed(rows: Iterable[Row[Any]]) -> list[ClaimedEvent]:
+    # Raw driver values (rules.rawread): JSON text on SQLite, naive UTC timestamps as text.
+    return [ClaimedEvent(i, t, st, sid, aid, to_json_value(p) or {}, to_datetime(at))  # type: ignore[arg-type]
+            for i, t, st, sid, aid, p, at in rows]
+
+
+def claim_events(session: Session, worker: str, limit: int, now: datetime) -> list[ClaimedEvent]:
+    """Take up to `limit` pending events for this transaction, oldest first, marking them done.
+
+    One statement claims and marks: the mark commits only with the batch's firings, so a
+    worker that dies (or a batch that rolls back) leaves the events pending for the next one.
+    PostgreSQL: `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)` keeps the rows
+    locked until commit and other workers skip them. SQLite: the UPDATE is the first write,
+    so it takes the database's write lock for the whole batch. RETURNING promises no order,
+    hence the sort.
     """
     table = CrmEvent.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = (select(*_claim_columns()).where(table.c.status == EVENT_PENDING)
-                .order_by(table.c.id).limit(limit).with_for_update(skip_locked=True))
-        return list(session.execute(stmt))
-    # SQLite: the UPDATE is the first write, so it takes the database's write lock; no other
-    # worker can claim the same rows until this transaction ends. RETURNING hands the rows
-    # back in the same statement (in no promised order, hence the sort).
     oldest = (select(table.c.id).where(table.c.status == EVENT_PENDING)
               .order_by(table.c.id).limit(limit))
-    stmt = (update(table).where(table.c.id.in_(oldest)).values(claimed_by=worker)
-            .returning(*_claim_columns()))
-    return sorted(session.execute(stmt), key=lambda row: row.id)
+    if session.get_bind().dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    stmt = (update(table).where(table.c.id.in_(oldest))
+            .values(status=EVENT_DONE, processed_at=now, claimed_by=worker)
+            .returning(*raw_columns(table, CLAIMED_COLUMNS)))
+    return sorted(_claimed(session.execute(stmt)), key=lambda event: event.id)
 
 
 class _RetryCarefully(Exception):
@@ -179,27 +194,15 @@ def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = 
         return _process(session, ruleset, worker, limit, now, careful=True)
 
 
-def _mark_done(session: Session, events: Sequence[Any], worker: str, now: datetime) -> None:
-    table = CrmEvent.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        done = table.c.id.in_([e.id for e in events])
-    else:  # the claim marked exactly these rows, and this transaction still holds the lock;
-        # the id range keeps the scan on the (status, id) index instead of every pending row
-        done = ((table.c.status == EVENT_PENDING) & table.c.id.between(events[0].id, events[-1].id)
-                & (table.c.claimed_by == worker))
-    session.execute(update(table).where(done)
-                    .values(status=EVENT_DONE, processed_at=now, claimed_by=worker))
-
-
 def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
              now: datetime | None, careful: bool) -> BatchResult:
     result = BatchResult()
     try:
-        events = claim_events(session, worker, limit)
+        now = now or utcnow()
+        events = claim_events(session, worker, limit, now)
         if not events:
             session.rollback()
             return result
-        now = now or utcnow()
         writes = _Writes()
         by_type, none = ruleset.checks_by_trigger, ()
         for event, env in zip(events, build_envs(session, events, now), strict=True):
@@ -209,7 +212,6 @@ def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
                     result.fired += ok
                     result.failed += not ok
         writes.flush(session)
-        _mark_done(session, events, worker, now)
         session.commit()
     except _RetryCarefully:
         raise
