@@ -155,6 +155,9 @@ class Action:
 
     kind = ""
     minutes_saved = 1.0  # a rough estimate of the manual work one run replaces (for stats)
+    # True when `run` writes into `ctx.env` (so later actions see a new owner): the worker
+    # then runs the firing on a copy, kept only if every action succeeds.
+    writes_env = False
 
     def run(self, ctx: ActionContext) -> dict[str, Any]:  # pragma: no cover - interface
         raise NotImplementedError

@@ -103,6 +103,7 @@ class AssignOwner(Action):
     """Give the event's record an owner: round robin within a team, or by the account's country."""
 
     kind = "assign_owner"
+    writes_env = True
     minutes_saved = 3.0
 
     def __init__(self, params: Mapping[str, Any], schema: Schema, subject: str) -> None:

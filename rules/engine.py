@@ -123,7 +123,11 @@ class _Writes:
 
 def _run_actions(session: Session, rule: Rule, event: Any, env: dict[str, Any],
                  now: datetime, writes: _Writes) -> list[dict[str, Any]]:
-    local = {key: dict(value) if isinstance(value, dict) else value for key, value in env.items()}
+    if any(action.writes_env for action in rule.actions):
+        local = {key: dict(value) if isinstance(value, dict) else value
+                 for key, value in env.items()}
+    else:
+        local = env  # nothing writes into it: no copy (most rules only read)
     results = []
     outbox: list[dict[str, Any]] = []
     for index, action in enumerate(rule.actions):
@@ -135,7 +139,8 @@ def _run_actions(session: Session, rule: Rule, event: Any, env: dict[str, Any],
             raise
         except Exception as exc:  # noqa: BLE001 - any other failure is this firing's, audited
             raise _ActionFailed(f"{action.kind}: {exc}"[:2000]) from exc
-    env.update(local)  # later rules on this event see what this one changed
+    if local is not env:
+        env.update(local)  # later rules on this event see what this one changed
     writes.outbox.extend(outbox)  # only a firing that succeeded whole leaves rows behind
     return results
 
@@ -204,9 +209,12 @@ def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
             session.rollback()
             return result
         writes = _Writes()
-        by_type, none = ruleset.checks_by_trigger, ()
+        indexes = ruleset.candidates_by_trigger
         for event, env in zip(events, build_envs(session, events, now), strict=True):
-            for rule, check in by_type.get(event.type, none):
+            index = indexes.get(event.type)
+            if index is None:
+                continue
+            for _, rule, check in index(env):
                 if check(env):
                     ok = fire(session, rule, event, env, worker, now, writes, careful)
                     result.fired += ok

@@ -499,6 +499,9 @@ class Condition:
     text: str
     fn: Compiled
     paths: tuple[tuple[str, ...], ...]
+    # (root, field, literal) when the condition can only hold if `root.field == literal`
+    # (alone or as the first operand of a top-level `and`): the rule index looks it up.
+    equals: tuple[str, str, Any] | None = None
 
     def __call__(self, env: Env) -> bool:
         return bool(self.fn(env))
@@ -543,7 +546,26 @@ def compile_condition(text: str, schema: Schema) -> Condition:
     kind = check(node, schema)
     if kind not in (BOOL, ANY):
         raise ExprError(f"a condition must be true or false, this is a {kind}", 1)
-    return Condition(text, compile_node(node), tuple(dict.fromkeys(_paths(node))))
+    return Condition(text, compile_node(node), tuple(dict.fromkeys(_paths(node))),
+                     equality_key(node))
+
+
+def equality_key(node: Node) -> tuple[str, str, Any] | None:
+    """`root.field == literal` that must hold for the whole condition to hold, else None."""
+    while node[0] == "and":
+        node = node[2]
+    if node[0] != "cmp" or node[2] != "==":
+        return None
+    left, right = node[3], node[4]
+    if left[0] == "lit" and right[0] == "path":
+        left, right = right, left
+    if left[0] != "path" or len(left[2]) != 2 or right[0] != "lit":
+        return None
+    try:
+        hash(right[2])
+    except TypeError:
+        return None
+    return left[2][0], left[2][1], right[2]
 
 
 def to_json(value: Any) -> Any:

@@ -80,6 +80,14 @@ class Rule:
                 return True
         object.__setattr__(self, "check", check)
 
+    @property
+    def index_key(self) -> tuple[str, str, Any] | None:
+        """(root, field, value) that must be equal for this rule to match, if there is one:
+        the time trigger's parameter, else the first condition's leading `field == literal`."""
+        if self.trigger_value is not None and self.trigger.param:
+            return "event", self.trigger.param, self.trigger_value
+        return self.conditions[0].equals if self.conditions else None
+
     def matches(self, env: Mapping[str, Any]) -> bool:
         """True when the event's trigger parameter and every condition match."""
         return bool(self.check(env))
@@ -92,6 +100,52 @@ class Rule:
         return values
 
 
+Check = Callable[[Mapping[str, Any]], bool]
+Candidate = tuple[int, Rule, Check]
+
+
+class TriggerIndex:
+    """The rules of one trigger, with those that need `root.field == literal` filed by the
+    literal, so an event is checked only against rules it can match (a dict lookup replaces
+    one closure call per rule that keys on another value).
+
+    Calling it with an env returns (order, rule, check) candidates in priority order.
+    """
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.always: list[Candidate] = []
+        self.keyed: dict[tuple[str, str], dict[Any, list[Candidate]]] = {}
+        for order, rule in enumerate(rules):
+            key = rule.index_key
+            if key is None:
+                self.always.append((order, rule, rule.check))
+            else:
+                values = self.keyed.setdefault((key[0], key[1]), {})
+                values.setdefault(key[2], []).append((order, rule, rule.check))
+
+    def __call__(self, env: Mapping[str, Any]) -> list[Candidate]:
+        """The candidates for this env, highest priority first."""
+        if not self.keyed:
+            return self.always
+        found: list[Candidate] = []
+        for (root, name), values in self.keyed.items():
+            try:
+                hits = values.get(env[root].get(name))
+            except (KeyError, AttributeError, TypeError):  # no record, or an unhashable value
+                continue
+            if hits:
+                found.extend(hits)
+        if not found:
+            return self.always
+        found.extend(self.always)
+        found.sort(key=_order)
+        return found
+
+
+def _order(candidate: Candidate) -> int:
+    return candidate[0]
+
+
 @dataclass
 class RuleSet:
     """Loaded rules plus the problems found; `for_event` is the per-trigger index."""
@@ -99,10 +153,8 @@ class RuleSet:
     rules: list[Rule] = field(default_factory=list)
     problems: list[RuleProblem] = field(default_factory=list)
     by_trigger: dict[str, list[Rule]] = field(default_factory=dict)
-    # The same index as (rule, its check) pairs: the worker's inner loop, without an
-    # attribute lookup per rule per event.
-    checks_by_trigger: dict[str, list[tuple[Rule, Callable[[Mapping[str, Any]], bool]]]] = field(
-        default_factory=dict)
+    # Per trigger, the worker's index: which rules an event can match at all.
+    candidates_by_trigger: dict[str, TriggerIndex] = field(default_factory=dict)
 
     def index(self) -> RuleSet:
         """Group the enabled rules by trigger, highest priority first (then by name)."""
@@ -110,8 +162,8 @@ class RuleSet:
         for rule in sorted(self.rules, key=lambda r: (-r.priority, r.name)):
             if rule.enabled:
                 self.by_trigger.setdefault(rule.trigger.name, []).append(rule)
-        self.checks_by_trigger = {
-            name: [(rule, rule.check) for rule in rules] for name, rules in self.by_trigger.items()
+        self.candidates_by_trigger = {
+            name: TriggerIndex(rules) for name, rules in self.by_trigger.items()
         }
         return self
 
