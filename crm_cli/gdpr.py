@@ -75,10 +75,11 @@ def delete(
     email = _checked(email)
     if not yes:
         typer.confirm(f"Erase everything held about {email}? This cannot be undone", abort=True)
+    tracker = rasa_tracker_url or tracker_url()
     with cli_errors():
-        report, knowledge = forget_person(
-            email, database_url, tracker_url=rasa_tracker_url or tracker_url()
-        )
+        report, knowledge = forget_person(email, database_url, tracker_url=tracker)
+    if not tracker:
+        typer.echo("Rasa tracker store: not configured (CRM_RASA_TRACKER_URL), not touched")
     if report.nothing_found and not knowledge.chunks_removed:
         typer.echo(f"nothing held about {email}; nothing changed")
         return
