@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # conversation, so a short guessable id would let a stranger continue someone else's chat:
 # hence a minimum length, and a narrow charset so they are safe in logs and Rasa sender ids.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+# Row ids are 32-bit INTEGER columns on PostgreSQL: a larger id in a path is refused with 422
+# rather than reaching the database as an out-of-range error (found by the API fuzz test).
+MAX_ROW_ID = 2**31 - 1
 _SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 ORDER_NUMBER_PATTERN = r"^[Oo][Rr][Dd]-[0-9]{1,12}$"
 

@@ -92,7 +92,8 @@ def make_dedupe(database_url: str | None) -> Callable[..., Awaitable[BoltRespons
             return True
 
     async def skip_seen_events(
-        body: dict[str, Any], next: Callable[[], Awaitable[None]]  # noqa: A002 - Bolt's name
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[None]],  # noqa: A002 - Bolt's name
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if isinstance(event_id, str) and not await run_in_threadpool(first_time, event_id):
@@ -150,8 +151,11 @@ def build_bolt_app(
             return
         if event.get("channel_type") == "im":
             await answer(event, str(event.get("text") or ""), client)
-        elif (event.get("thread_ts") and relay is not None
-              and not mentions(event, context.get("bot_user_id"))):
+        elif (
+            event.get("thread_ts")
+            and relay is not None
+            and not mentions(event, context.get("bot_user_id"))
+        ):
             await relay.on_thread_message(event=event)
 
     @app.command("/crm")

@@ -169,16 +169,17 @@ class Deliverer:
                 return
             except Exception:
                 if asyncio.get_running_loop().time() > deadline:
-                    log.exception("could not mark Slack notification %d sent; its claim will "
-                                  "expire and it will be marked failed, never re-sent", note.id)
+                    log.exception(
+                        "could not mark Slack notification %d sent; its claim will "
+                        "expire and it will be marked failed, never re-sent",
+                        note.id,
+                    )
                     return  # fmt: skip
                 log.warning("marking Slack notification %d sent failed; retrying", note.id)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    def _commit_sent(
-        self, note: ClaimedNotification, handler: KindHandler, posted: Posted
-    ) -> None:
+    def _commit_sent(self, note: ClaimedNotification, handler: KindHandler, posted: Posted) -> None:
         try:
             with session_scope(self.database_url) as session:
                 if mark_notification_sent(session=session, notification_id=note.id, now=utcnow()):

@@ -184,8 +184,9 @@ class SlackHandoffs:
                 if verb == "claim" else
                 f"{name} resolved this handoff; the customer was asked for a rating.")  # fmt: skip
         try:
-            await self.client.chat_postMessage(channel=thread.channel,
-                                               thread_ts=thread.thread_ts, text=text)
+            await self.client.chat_postMessage(
+                channel=thread.channel, thread_ts=thread.thread_ts, text=text
+            )
         except Exception:  # the claim stands; the note is a courtesy
             log.exception("could not post the %s note for handoff %d", verb, handoff.id)
 

@@ -22,7 +22,7 @@ Block = dict[str, Any]
 
 def _section(text: str) -> Block:
     if len(text) > SECTION_CHARS:
-        text = "…" + text[-(SECTION_CHARS - 1):]  # the latest lines matter most
+        text = "…" + text[-(SECTION_CHARS - 1) :]  # the latest lines matter most
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 

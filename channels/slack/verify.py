@@ -49,8 +49,6 @@ def verify_request(
     skew = abs((time.time() if now is None else now) - sent_at)
     if skew > max_skew_s:
         raise SlackVerificationError(f"stale request: timestamp is {int(skew)} s off")
-    expected = SignatureVerifier(signing_secret).generate_signature(
-        timestamp=timestamp, body=body
-    )
+    expected = SignatureVerifier(signing_secret).generate_signature(timestamp=timestamp, body=body)
     if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
         raise SlackVerificationError("signature mismatch")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from channels.api.deps import CurrentUser, SessionDep
 from channels.schemas import (
+    MAX_ROW_ID,
     AccountDetailPublic,
     AccountPublic,
     AccountsPublic,
@@ -17,8 +18,8 @@ from crm_store.queries.accounts import account_summary, search_accounts
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
-# Bounded so an absurd id is a 404 on every database, not an overflow error on PostgreSQL.
-AccountId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The account's id.")]
+# Bounded so an absurd id is a 422 on every database, not an overflow error on PostgreSQL.
+AccountId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The account's id.")]
 
 
 @router.get("", response_model=AccountsPublic)

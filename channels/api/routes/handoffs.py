@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from channels.api.deps import CurrentRep, SettingsDep
 from channels.handoff.relay import relay_agent_reply, relay_claim, relay_resolve
+from channels.schemas import MAX_ROW_ID
 from crm_store import Role, Scope
 from crm_store.db import session_scope
 from crm_store.errors import ConflictError, CrmError, NotFoundError, PermissionDeniedError
@@ -50,7 +51,7 @@ def get_current_agent(scope: CurrentRep) -> Scope:
 
 
 CurrentAgent = Annotated[Scope, Depends(get_current_agent)]
-HandoffId = Annotated[int, Path(ge=1, description="The handoff's id.")]
+HandoffId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The handoff's id.")]
 
 
 class HandoffPublic(BaseModel):
