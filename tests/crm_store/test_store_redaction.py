@@ -208,3 +208,35 @@ _NON_PII_TOKENS = st.one_of(
 @given(st.lists(_NON_PII_TOKENS, max_size=8).map(" ".join))
 def test_text_without_pii_is_untouched(text: str) -> None:
     assert redact(text) == text
+
+
+_NANP = st.tuples(
+    st.integers(200, 999), st.integers(200, 999), st.integers(0, 9999)
+).flatmap(
+    lambda p: st.sampled_from([
+        f"({p[0]}) {p[1]}-{p[2]:04d}", f"{p[0]}-{p[1]}-{p[2]:04d}", f"{p[0]}.{p[1]}.{p[2]:04d}",
+        f"{p[0]} {p[1]} {p[2]:04d}", f"+1 {p[0]} {p[1]} {p[2]:04d}", f"1-{p[0]}-{p[1]}-{p[2]:04d}",
+    ])
+)  # fmt: skip
+_INTERNATIONAL = st.builds(
+    lambda cc, groups, sep: f"+{cc} " + sep.join(groups),
+    st.integers(1, 998).map(str),
+    st.lists(st.text(string.digits, min_size=2, max_size=4), min_size=2, max_size=4).filter(
+        lambda g: 7 <= len("".join(g)) <= 11
+    ),
+    st.sampled_from([" ", "-", ".", "\u00a0"]),
+)
+_NATIONAL = st.builds(
+    lambda area, rest, sep: sep.join([f"0{area}", rest[:4], rest[4:]]),
+    st.text(string.digits, min_size=1, max_size=3).filter(lambda a: a[0] != "0"),  # 00 = abroad
+    st.text(string.digits, min_size=7, max_size=8),
+    st.sampled_from([" ", "-", "."]),
+)
+
+
+@settings(max_examples=300)
+@given(_FILLER, st.one_of(_NANP, _INTERNATIONAL, _NATIONAL), _FILLER)
+def test_phones_in_common_formats_are_masked(before: str, phone: str, after: str) -> None:
+    out = redact(f"{before} {phone} {after}")
+    assert phone not in out
+    assert "[phone]" in out or "[card]" in out  # a Luhn-valid "+49 …" reads as a card
