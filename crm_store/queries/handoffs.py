@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -191,10 +191,11 @@ def _insert_open(
             status=(HandoffStatus.away if away else HandoffStatus.pending).value,
             customer_email=email,
         )
+        # The predicate must be literal SQL: PostgreSQL infers the partial index from it when
+        # the statement is parsed, and a prepared statement (psycopg prepares a statement
+        # after 5 runs on a connection) would only have parameters there, and fail.
         .on_conflict_do_nothing(
-            index_elements=["conversation_id"], index_where=Handoff.status.in_(
-                [s.value for s in OPEN_HANDOFF_STATUSES]
-            ),
+            index_elements=["conversation_id"], index_where=text(OPEN_STATUSES_SQL)
         )
         .returning(Handoff.id)
     )  # fmt: skip

@@ -363,3 +363,15 @@ def test_two_agents_claiming_at_once_one_wins(seeded_db_url: str) -> None:
     winner = next(a for a, o in outcomes.items() if o == "won")
     with session_scope(seeded_db_url) as session:
         assert h.get_handoff(session=session, handoff_id=handoff_id).claimed_by_user_id == winner
+
+
+def test_many_handoffs_on_one_connection(session: Session) -> None:
+    """psycopg prepares a statement after 5 runs; the ON CONFLICT must still find its index."""
+    ids = set()
+    for i in range(12):
+        conv = get_or_create_conversation(session=session, channel="web", external_id=f"many-{i}")
+        ids.add(h.open_handoff(session=session, conversation_id=conv.id,
+                               reason="customer_request").id)  # fmt: skip
+        assert h._insert_open(session, conv.id, h.HandoffReason.bot_abstained, False,
+                              WEEKDAY_NOON, None) is None  # fmt: skip
+    assert len(ids) == 12
