@@ -113,22 +113,33 @@ def normalise_email(email: str) -> str:
 def find_person(*, session: Session, email: str) -> Person:
     """Everything the store holds that is about the person with this email."""
     person = Person(email=normalise_email(email))
+    _find_identities(session, person)
+    _find_records(session, person)
+    _find_conversations(session, person)
+    person.personal_accounts = _personal_accounts(session, person.contacts)
+    person.events = _events(session, person)
+    return person
+
+
+def _ids(rows: list[Any]) -> list[int]:
+    """Row ids for an `IN (...)`; [-1] (no row) rather than an empty list."""
+    return [row.id for row in rows] or [-1]
+
+
+def _find_identities(session: Session, person: Person) -> None:
+    """Users, contacts and leads with the email (a customer user's contact too)."""
     needle = person.email
     person.users = list(session.scalars(select(User).where(func.lower(User.email) == needle)))
-    contact_ids = {u.contact_id for u in person.users if u.contact_id}
-    person.contacts = list(
-        session.scalars(
-            select(Contact).where(
-                or_(
-                    func.lower(Contact.email) == needle,
-                    Contact.id.in_(sorted(contact_ids) or [-1]),
-                )
-            )
-        )
-    )
-    cids = [c.id for c in person.contacts] or [-1]
-    uids = [u.id for u in person.users] or [-1]
+    linked = sorted({u.contact_id for u in person.users if u.contact_id}) or [-1]
+    person.contacts = list(session.scalars(
+        select(Contact).where(or_(func.lower(Contact.email) == needle, Contact.id.in_(linked)))
+    ))  # fmt: skip
     person.leads = list(session.scalars(select(Lead).where(func.lower(Lead.email) == needle)))
+
+
+def _find_records(session: Session, person: Person) -> None:
+    """Orders, tickets, activities and tasks placed by, linked to or naming the person."""
+    needle, cids = person.email, _ids(person.contacts)
     person.orders = list(session.scalars(
         select(Order).where(or_(func.lower(Order.email) == needle, Order.contact_id.in_(cids)))
         .order_by(Order.id)
@@ -146,27 +157,27 @@ def find_person(*, session: Session, email: str) -> Person:
     person.tasks = list(session.scalars(
         select(Task).where(named(Task, Task.title, Task.description)).order_by(Task.id)
     ))  # fmt: skip
-    # An anonymous chat is theirs too when they gave their email to a person (a handoff).
+
+
+def _find_conversations(session: Session, person: Person) -> None:
+    """Chats of their user or contact, and anonymous chats handed over with their email."""
     handed_over = select(Handoff.conversation_id).where(
-        func.lower(Handoff.customer_email) == needle
+        func.lower(Handoff.customer_email) == person.email
     )
     person.conversations = list(session.scalars(
         select(Conversation)
         .where(or_(
-            Conversation.user_id.in_(uids),
-            Conversation.contact_id.in_(cids),
+            Conversation.user_id.in_(_ids(person.users)),
+            Conversation.contact_id.in_(_ids(person.contacts)),
             Conversation.id.in_(handed_over),
         ))
         .order_by(Conversation.id)
     ))  # fmt: skip
     person.handoffs = list(session.scalars(
         select(Handoff)
-        .where(Handoff.conversation_id.in_([c.id for c in person.conversations] or [-1]))
+        .where(Handoff.conversation_id.in_(_ids(person.conversations)))
         .order_by(Handoff.id)
     ))  # fmt: skip
-    person.personal_accounts = _personal_accounts(session, person.contacts)
-    person.events = _events(session, person)
-    return person
 
 
 def _named_on_their_accounts(contacts: list[Contact]) -> Any:
@@ -401,7 +412,20 @@ def erase_person(*, session: Session, email: str, tracker_url: str | None = None
         )
         report.changed["Rasa tracker events deleted"] += deleted
         report.changed["Rasa tracker events masked"] += masked
-    names = person.names
+    names = person.names  # before the identities lose them
+    _anonymise_identities(session, person, report)
+    _scrub_records(person, names, report)
+    _erase_conversations(session, person, report)
+    _erase_personal_accounts(session, person, report)
+    session.flush()
+    report.changed["other rows masked"] += scrub_mentions(session=session, needle=person.email)
+    session.flush()
+    report.changed = +report.changed  # drop the zero counts
+    return report
+
+
+def _anonymise_identities(session: Session, person: Person, report: ErasureReport) -> None:
+    """Contacts, leads and users keep their ids (others point to them), nothing personal."""
     for contact in person.contacts:
         contact.first_name, contact.last_name = "Erased", f"contact {contact.id}"
         contact.email = contact.phone = contact.title = None
@@ -412,33 +436,27 @@ def erase_person(*, session: Session, email: str, tracker_url: str | None = None
         report.changed["leads anonymised"] += 1
     for user in person.users:
         _erase_user(session, user, report)
+
+
+def _scrub_records(person: Person, names: list[str], report: ErasureReport) -> None:
+    """Orders and tickets lose the email; free texts about the person lose PII and `names`."""
+
+    def scrub(text: str | None, limit: int | None = None) -> str:
+        return _scrub(text, person.email, names)[:limit]
+
     for order in person.orders:
         order.email = None
         report.changed["orders unlinked from the email"] += 1
     for ticket in person.tickets:
-        ticket.email = None
-        ticket.subject = _scrub(ticket.subject, person.email, names)[:200]
-        ticket.description = _scrub(ticket.description, person.email, names)
+        ticket.email, ticket.subject = None, scrub(ticket.subject, 200)
+        ticket.description = scrub(ticket.description)
         report.changed["tickets scrubbed"] += 1
     for activity in person.activities:
-        activity.subject = _scrub(activity.subject, person.email, names)[:200]
-        activity.body = _scrub(activity.body, person.email, names)
+        activity.subject, activity.body = scrub(activity.subject, 200), scrub(activity.body)
         report.changed["activities scrubbed"] += 1
     for task in person.tasks:
-        task.title = _scrub(task.title, person.email, names)[:200]
-        task.description = _scrub(task.description, person.email, names)
+        task.title, task.description = scrub(task.title, 200), scrub(task.description)
         report.changed["tasks scrubbed"] += 1
-    _erase_conversations(session, person, report)
-    for handoff in person.handoffs:
-        if handoff.customer_email is not None:
-            handoff.customer_email = None
-            report.changed["handoffs unlinked from the email"] += 1
-    _erase_personal_accounts(session, person, report)
-    session.flush()
-    report.changed["other rows masked"] += scrub_mentions(session=session, needle=person.email)
-    session.flush()
-    report.changed = +report.changed  # drop the zero counts
-    return report
 
 
 def _erase_user(session: Session, user: User, report: ErasureReport) -> None:
@@ -463,6 +481,10 @@ def _erase_conversations(session: Session, person: Person, report: ErasureReport
     deleted = session.execute(delete(Message).where(Message.conversation_id.in_(ids))).rowcount
     report.changed["messages deleted"] += deleted or 0
     report.changed["conversations emptied"] += len(ids)
+    for handoff in person.handoffs:
+        if handoff.customer_email is not None:
+            handoff.customer_email = None
+            report.changed["handoffs unlinked from the email"] += 1
 
 
 def _erase_personal_accounts(session: Session, person: Person, report: ErasureReport) -> None:
