@@ -16,6 +16,7 @@ from bot.actions.identity import scope_from_tracker
 from bot.actions.parsing import parse_email
 from crm_store.db import session_scope
 from crm_store.queries.leads import create_lead
+from predict.service import score_new_lead
 
 _NAME_PREFIX = re.compile(
     r"^\s*(?:hi,?\s*)?(?:my name is|my name's|name's|i am|i'm|im|this is|it's)\s+",
@@ -104,6 +105,9 @@ class ActionCreateLead(CrmAction):
                 company=tracker.get_slot("company"),
                 need=tracker.get_slot("need"),
             )
+            # Scored in the same transaction, so the `lead_created` event's rules (the hot-lead
+            # starter rule reads `lead.score`) see the score when the worker picks it up.
+            score_new_lead(session, lead.id)
             dispatcher.utter_message(
                 response="utter_lead_created", name=lead.name, email=lead.email
             )

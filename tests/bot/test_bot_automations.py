@@ -21,15 +21,27 @@ from bot_support import (
 from sqlalchemy import select, update
 
 from bot.actions.automations import ActionAutomationActivity, ActionStalledDeals
+from bot.actions.leads import ActionCreateLead
 from bot.actions.resume import ActionResumeAccountRequest
 from bot.actions.windows import parse_lookback, span_days
 from crm_store import db
 from crm_store.db import session_scope
 from crm_store.demo import DEMO_CREDENTIALS as CREDS
-from crm_store.models import OPEN_DEAL_STAGES, Account, Deal, RuleFiring, User, utcnow
+from crm_store.models import (
+    OPEN_DEAL_STAGES,
+    Account,
+    CrmEvent,
+    Deal,
+    Lead,
+    RuleFiring,
+    Team,
+    User,
+    utcnow,
+)
 from crm_store.queries.deals import list_stalled_deals
 from crm_store.queries.events import record_score_crossed
 from crm_store.scope import Scope
+from predict.leads import score_lead
 from rules.engine import drain
 from rules.loader import load_rules
 
@@ -207,6 +219,33 @@ async def test_an_ambiguous_account_waits_then_resumes_with_the_same_window(
     _, resumed = await run(ActionResumeAccountRequest(), chosen, domain)
     assert resumed[0]["response"] == "utter_automation_activity"
     assert resumed[0]["period"] == "in the last 30 days" and resumed[0]["count"] == 1
+
+
+# ------------------------------------------------------------------ hot leads from the chat
+
+
+async def test_a_hot_lead_from_the_chat_is_scored_and_routed_by_the_starter_rule(
+        crm_db: str, domain: dict) -> None:
+    hot = {"name": "Hana Ito", "email": "hana@bigco.example", "company": "BigCo",
+           "need": "We need 200 seats for our sales team this quarter, budget approved"}
+    cold = {"name": "Joe Bloggs", "email": "joe@gmail.com", "company": None, "need": "hi"}
+    for slots in (hot, cold):
+        await run(ActionCreateLead(), make_tracker("x", slots=slots), domain)
+    drain(db.make_session_factory(db.get_engine(crm_db)), load_rules())
+    with session_scope() as session:
+        leads = {lead.email: lead for lead in session.scalars(
+            select(Lead).where(Lead.email.in_([hot["email"], cold["email"]])))}
+        expected = score_lead(hot["email"], hot["company"], hot["need"]).probability
+        assert leads[hot["email"]].score == pytest.approx(round(expected, 4)) and expected >= 0.7
+        assert leads[cold["email"]].score < 0.7
+        enterprise = set(session.scalars(
+            select(User.id).join(Team, Team.id == User.team_id).where(Team.name == "Enterprise")))
+        assert leads[hot["email"]].owner_id in enterprise
+        assert leads[cold["email"]].owner_id is None
+        routed = session.scalars(
+            select(CrmEvent.subject_id).join(RuleFiring, RuleFiring.event_id == CrmEvent.id)
+            .where(RuleFiring.rule_name == "hot-lead-to-senior-rep")).all()  # fmt: skip
+        assert routed == [leads[hot["email"]].id]
 
 
 # ------------------------------------------------------------------ spans of time, as said
