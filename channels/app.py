@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from channels.api.main import api_router
-from channels.api.routes import pages, slack
+from channels.api.routes import metrics, pages, slack
 from channels.config import Settings
 from channels.errors import install_error_handlers
 from channels.handoff.hub import ChatHub
@@ -18,8 +18,10 @@ from channels.handoff.sweep import sweep_forever
 from channels.limits import BodySizeLimitMiddleware
 from channels.rasa_client import RasaClient
 from channels.ratelimit import ChatLimiter, install_rate_limits
+from channels.request_ids import RequestIdMiddleware
 from channels.slack.runtime import build_runtime
 from crm_store.business_hours import check_configured
+from crm_store.log_context import install_log_context, use_json_logs
 from crm_store.log_redaction import install_log_redaction
 
 
@@ -37,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A typo in CRM_BUSINESS_HOURS stops the API now, not at the first handoff.
     check_configured()
     install_log_redaction()  # before anything logs: no PII in this process's logs
+    install_log_context()  # request and conversation ids in every log line
+    if settings.log_format == "json":
+        use_json_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,9 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_rate_limits(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response and log line has one
     app.include_router(api_router)
     app.include_router(pages.router)
     app.include_router(slack.router)
+    app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

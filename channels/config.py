@@ -6,7 +6,9 @@ Why a settings object rather than module constants: tests build an app per confi
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channels.slack.settings import SlackSettings
@@ -42,6 +44,10 @@ class Settings(BaseSettings):
         redis_key_prefix: Prefix of every Redis key the API writes.
         redis_timeout_s: Connect and read timeout for Redis; a down Redis must not slow chat.
         redis_retry_s: After a Redis failure, how long to use memory before trying again.
+        metrics_token: Bearer token Prometheus sends to `GET /metrics`; admins' API tokens work
+            too. Unset: only admins may read the metrics.
+        log_format: `json` for one JSON object per log line (request id, no PII), as the
+            cluster and containers use; `text` for people at a terminal.
         slack: The Slack adapter's settings (`CRM_SLACK_*`, channels/slack/settings.py).
         push_sweep_s: How often each API process looks in the store for handoff lines
             waiting for a socket open in it (an agent reply relayed by another API process);
@@ -65,5 +71,7 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "crm:rl:"
     redis_timeout_s: float = Field(default=0.25, gt=0)
     redis_retry_s: float = Field(default=5.0, ge=0)
+    metrics_token: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
     slack: SlackSettings = Field(default_factory=SlackSettings)
     push_sweep_s: float = Field(default=1.0, ge=0)

@@ -32,6 +32,15 @@ class AssistantUnavailableError(Exception):
     """Rasa or the action server cannot answer this turn; the client should retry later."""
 
 
+@dataclass(frozen=True, slots=True)
+class TurnReply:
+    """The bot's messages and what NLU understood (None from a Rasa without our patch)."""
+
+    messages: list[BotMessage]
+    intent: str | None = None
+    confidence: float | None = None
+
+
 # How long a replica that refused a connection is passed over before it is tried again.
 REPLICA_BACKOFF_S = 5.0
 
@@ -80,7 +89,11 @@ class RasaClient:
     async def send_turn(
         self, *, sender: str, text: str, identity: dict[str, Any]
     ) -> list[BotMessage]:
-        """Send one user message to Rasa and return the bot's replies.
+        """The bot's replies to one user message (see `ask` for the NLU result too)."""
+        return (await self.ask(sender=sender, text=text, identity=identity)).messages
+
+    async def ask(self, *, sender: str, text: str, identity: dict[str, Any]) -> TurnReply:
+        """Send one user message to Rasa and return the bot's replies and the parsed intent.
 
         Args:
             sender: Rasa sender id, `<channel>-<conversation id>` (keys Rasa's tracker).
@@ -88,8 +101,8 @@ class RasaClient:
             identity: The verified identity, sent as `metadata.crm` (see docs/spine.md).
 
         Returns:
-            The replies in order; empty only when both servers are healthy and the bot
-            chose to say nothing.
+            The replies in order (empty only when both servers are healthy and the bot
+            chose to say nothing), with the intent and confidence Rasa reported.
 
         Raises:
             AssistantUnavailableError: Rasa is unreachable, timed out, answered an error, or
@@ -103,7 +116,8 @@ class RasaClient:
         messages = parse_rasa_messages(response)
         if not messages:
             await self._ensure_servers_up()
-        return messages
+        intent, confidence = parse_nlu_record(response)
+        return TurnReply(messages, intent, confidence)
 
     @property
     def replica_urls(self) -> list[str]:
@@ -247,6 +261,22 @@ def parse_rasa_messages(response: httpx.Response) -> list[BotMessage]:
         if message is not None:
             messages.append(message)
     return messages
+
+
+def parse_nlu_record(response: httpx.Response) -> tuple[str | None, float | None]:
+    """The `crm_nlu` entry that bot/rasa_patches.py adds to a REST reply, if any."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None, None
+    for item in payload if isinstance(payload, list) else []:
+        custom = item.get("custom") if isinstance(item, dict) else None
+        record = custom.get("crm_nlu") if isinstance(custom, dict) else None
+        if isinstance(record, dict) and isinstance(record.get("intent"), str):
+            confidence = record.get("confidence")
+            number = float(confidence) if isinstance(confidence, int | float) else None
+            return record["intent"][:100], number
+    return None, None
 
 
 def _to_message(item: dict[str, Any]) -> BotMessage | None:

@@ -7,19 +7,23 @@ committed before the answer goes back.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 
 from channels.config import Settings
 from channels.errors import UNAVAILABLE_DETAIL, TurnRejectedError
 from channels.handoff.routing import StoredTurn, route_turn
-from channels.rasa_client import AssistantUnavailableError, RasaClient
-from channels.schemas import BotMessage, ChatRequest, ChatResponse
+from channels.metrics import ERRORS, TURN_SECONDS, observe_nlu
+from channels.rasa_client import AssistantUnavailableError, RasaClient, TurnReply
+from channels.schemas import ChatRequest, ChatResponse
 from crm_store import Scope
 from crm_store.db import session_scope
-from crm_store.models import Channel, MessageSender
+from crm_store.log_context import CONVERSATION_ID, REQUEST_ID
+from crm_store.models import Channel, Message, MessageSender
 from crm_store.queries.conversations import append_message, get_or_create_conversation
 
 
@@ -50,6 +54,7 @@ class Speaker:
             "email": self.scope.email,
             "channel": str(self.channel),
             "conversation_id": conversation_id,
+            "request_id": REQUEST_ID.get(),
         }
 
 
@@ -71,6 +76,28 @@ async def run_turn(
         TurnRejectedError: 422 when the text is too long; 503 when the assistant is down
             (the user's message is stored all the same).
     """
+    started = time.perf_counter()
+    outcome = "rejected"
+    try:
+        response = await _answer(turn=turn, speaker=speaker, settings=settings, rasa=rasa)
+        outcome = "handoff" if response.handoff else "answered"
+        return response
+    except TurnRejectedError as exc:
+        outcome = "unavailable" if exc.status == 503 else "rejected"
+        if exc.status == 503:
+            ERRORS.labels("assistant_unavailable").inc()
+        raise
+    except Exception:
+        outcome = "error"
+        ERRORS.labels("turn_internal").inc()
+        raise
+    finally:
+        TURN_SECONDS.labels(str(speaker.channel), outcome).observe(time.perf_counter() - started)
+
+
+async def _answer(
+    *, turn: ChatRequest, speaker: Speaker, settings: Settings, rasa: RasaClient
+) -> ChatResponse:
     if len(turn.text) > settings.max_text_chars:
         raise TurnRejectedError(
             422, f"text is too long: at most {settings.max_text_chars} characters"
@@ -79,6 +106,7 @@ async def run_turn(
     stored = await run_in_threadpool(
         _store_user_message, settings.database_url, speaker, turn.session_id, text
     )
+    CONVERSATION_ID.set(stored.conversation_id)
     # During a handoff the agent, not the bot, hears the message (channels/handoff/routing.py).
     route = await run_in_threadpool(route_turn, settings.database_url, stored, text)
     if route.answer is not None:
@@ -86,17 +114,16 @@ async def run_turn(
             session_id=turn.session_id, messages=route.answer, handoff=route.handoff
         )
     try:
-        messages = await rasa.send_turn(
+        reply = await rasa.ask(
             sender=f"{speaker.channel}-{stored.sender_key}",
             text=route.rasa_text or text,
             identity=speaker.identity(stored.conversation_id),
         )
     except AssistantUnavailableError as exc:
         raise TurnRejectedError(503, UNAVAILABLE_DETAIL) from exc
-    await run_in_threadpool(
-        _store_bot_messages, settings.database_url, stored.conversation_id, messages
-    )
-    return ChatResponse(session_id=turn.session_id, messages=[*route.pending, *messages])
+    observe_nlu(str(speaker.channel), reply.intent, reply.confidence)
+    await run_in_threadpool(_store_bot_messages, settings.database_url, stored, reply)
+    return ChatResponse(session_id=turn.session_id, messages=[*route.pending, *reply.messages])
 
 
 def _store_user_message(
@@ -121,10 +148,18 @@ def _store_user_message(
         )
 
 
-def _store_bot_messages(url: str | None, conversation_id: int, messages: list[BotMessage]) -> None:
-    """Commit the bot's replies in order; buttons go in the message metadata."""
+def _store_bot_messages(url: str | None, stored: StoredTurn, reply: TurnReply) -> None:
+    """Commit the bot's replies in order (buttons in their metadata), and what NLU understood
+    of the user's message (its intent and confidence feed the fallback analytics)."""
+    conversation_id = stored.conversation_id
     with session_scope(url) as session:
-        for message in messages:
+        if reply.intent is not None:
+            session.execute(
+                update(Message)
+                .where(Message.id == stored.message_id)
+                .values(intent=reply.intent, confidence=reply.confidence)
+            )
+        for message in reply.messages:
             buttons = [button.model_dump() for button in message.buttons or []]
             append_message(
                 session=session,

@@ -17,6 +17,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from crm_store.log_context import CONVERSATION_ID, REQUEST_ID
+
 logger = logging.getLogger(__name__)
 
 Events = list[dict[str, Any]]
@@ -29,6 +31,14 @@ def reply_failure(dispatcher: CollectingDispatcher, kept: int, action: str) -> N
     dispatcher.utter_message(response="utter_something_went_wrong")
 
 
+def bind_turn_ids(tracker: Tracker) -> None:
+    """Put the turn's request and conversation ids (from the API's metadata) in context."""
+    crm = ((tracker.latest_message or {}).get("metadata") or {}).get("crm") or {}
+    request_id, conversation_id = crm.get("request_id"), crm.get("conversation_id")
+    REQUEST_ID.set(request_id if isinstance(request_id, str) else None)
+    CONVERSATION_ID.set(conversation_id if isinstance(conversation_id, int) else None)
+
+
 class CrmAction(Action, ABC):
     """An action whose `handle` may block on the database and may fail."""
 
@@ -37,6 +47,7 @@ class CrmAction(Action, ABC):
     ) -> Events:
         """Run `handle` in a worker thread; on any error apologise and change nothing."""
         kept = len(dispatcher.messages)
+        bind_turn_ids(tracker)  # log lines of this action carry the API's request id
         try:
             return await asyncio.to_thread(self.handle, dispatcher, tracker, domain)
         except Exception:

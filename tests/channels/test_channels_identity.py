@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from channels.turns import Speaker
 from crm_store import Role, Scope
+from crm_store.log_context import REQUEST_ID
 from crm_store.models import Channel
 
 
@@ -17,7 +18,17 @@ def test_anonymous_web_visitor_is_a_customer_without_user() -> None:
         "email": None,
         "channel": "web",
         "conversation_id": 981,
+        "request_id": None,  # outside a request; the middleware sets one per request
     }
+
+
+def test_the_request_id_travels_with_the_identity() -> None:
+    token = REQUEST_ID.set("req-0123456789")
+    try:
+        identity = Speaker(channel=Channel.web, scope=Scope.anonymous()).identity(1)
+    finally:
+        REQUEST_ID.reset(token)
+    assert identity["request_id"] == "req-0123456789"
 
 
 def test_rep_identity_comes_from_the_verified_scope() -> None:

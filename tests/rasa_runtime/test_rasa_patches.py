@@ -24,6 +24,25 @@ CHECK = textwrap.dedent(
             assert "Failed to validate Action server response" in exc.message
         else:
             raise AssertionError(f"accepted {bad}")
+    import asyncio
+    from types import SimpleNamespace
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.processor import MessageProcessor
+    assert MessageProcessor.log_message.__module__ == "rasa_patches"
+
+    class Processor:  # only what the wrapper touches: log_message's return value
+        async def fetch(self, message, should_save_tracker=True):
+            latest = SimpleNamespace(intent={"name": "greet", "confidence": 0.93})
+            return SimpleNamespace(latest_message=latest)
+
+    wrapped = MessageProcessor.log_message
+    import rasa_patches
+    fake = rasa_patches._with_nlu_record(Processor.fetch)
+    collector = CollectingOutputChannel()
+    asyncio.run(fake(Processor(), UserMessage("hi", collector, "web-1")))
+    assert collector.messages == [{"recipient_id": "web-1",
+        "custom": {"crm_nlu": {"intent": "greet", "confidence": 0.93}}}], collector.messages
+    assert wrapped is MessageProcessor.log_message  # patched once, not twice
     print("OK")
     """
 )
