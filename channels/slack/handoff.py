@@ -28,7 +28,7 @@ from channels.slack.notices import NotReadyError, Post, Posted, UndeliverableErr
 from crm_store import Role, Scope
 from crm_store.db import session_scope
 from crm_store.errors import CrmError, NotFoundError
-from crm_store.models import Handoff, Message, User
+from crm_store.models import Handoff, HandoffStatus, Message, User
 from crm_store.queries.handoff_context import handoff_context
 from crm_store.queries.handoff_queue import handoffs_claimed_by, waiting_handoffs
 from crm_store.queries.handoffs import find_handoff_by_thread, get_handoff, set_slack_thread
@@ -84,10 +84,18 @@ class CustomerMessageNotice:
 
 @dataclass(frozen=True, slots=True)
 class HandoffRef:
-    """A handoff's id and thread, safe to keep after its session closed."""
+    """A handoff's id, thread and state, safe to keep after its session closed."""
 
     id: int
     thread: Thread | None
+    status: HandoffStatus = HandoffStatus.pending
+    claimed_by_user_id: int | None = None
+
+    def already(self, verb: str, user_id: int) -> bool:
+        """True when `verb` would change nothing (a second click, a Slack retry)."""
+        if verb == "claim":
+            return self.status is HandoffStatus.claimed and self.claimed_by_user_id == user_id
+        return self.status is HandoffStatus.resolved
 
     @classmethod
     def of(cls, handoff: Handoff) -> HandoffRef:
@@ -95,7 +103,7 @@ class HandoffRef:
         thread = None
         if handoff.slack_channel and handoff.slack_thread_ts:
             thread = Thread(handoff.slack_channel, handoff.slack_thread_ts)
-        return cls(handoff.id, thread)
+        return cls(handoff.id, thread, handoff.status, handoff.claimed_by_user_id)
 
 
 class SlackHandoffs:
@@ -133,8 +141,9 @@ class SlackHandoffs:
             await relay(app=self.app, handoff_id=found.id, agent_user_id=agent.user_id)
         except CrmError as exc:
             return f"Could not {verb} handoff #{found.id}: {escape(exc)}"
-        await self._thread_note(found, verb, agent)
-        await self._refresh_root(found)
+        if not found.already(verb, agent.user_id):
+            await self._thread_note(found, verb, agent)
+            await self._refresh_root(found)
         if verb == "claim":
             return (f"You have handoff #{found.id}. Reply in its thread: your replies reach "
                     "the customer's chat.")  # fmt: skip

@@ -155,6 +155,14 @@ def test_handoff_round_trip(api: TestClient, fake_slack: FakeSlack, seeded_db_ur
                                           for t in posts_in_thread(f, root_ts)))  # fmt: skip
         update = fake_slack.wait_for(lambda f: f.calls_to("chat.update"))[-1].params
         assert update["ts"] == root_ts and "Ines Costa has it" in json.dumps(update["blocks"])
+        # A second click (or Slack re-sending it) changes nothing and says nothing new.
+        signed(api, "/slack/events", button("handoff_claim", handoff_id, AGENT, root_ts))
+        fake_slack.wait_for(lambda f: sum(c.params["user"] == AGENT and "You have handoff"
+                                          in c.params["text"]
+                                          for c in f.calls_to("chat.postEphemeral")) == 2,
+                            what="the answer to the second click")  # fmt: skip
+        notes = [t for t in posts_in_thread(fake_slack, root_ts) if "claimed this" in t]
+        assert len(notes) == 1 and len(fake_slack.calls_to("chat.update")) == 1
 
         # 4. The agent's reply in the thread reaches the customer's socket at once.
         signed(api, "/slack/events", event_body(
@@ -242,6 +250,7 @@ def test_claim_by_command_and_conflicts(
         "Only support agents, managers and admins can take customer handoffs.")
     assert crm("claim 999999", AGENT, "missing") == "There is no handoff #999999."
     assert crm("claim", AGENT, "ok").startswith(f"You have handoff #{handoff_id}.")
+    assert crm(f"claim {handoff_id}", AGENT, "twice").startswith(f"You have handoff #{handoff_id}")
     with session_scope(seeded_db_url) as session:
         handoff = session.get(Handoff, handoff_id)
         assert handoff and handoff.claimed_by_user_id == linked[AGENT]
