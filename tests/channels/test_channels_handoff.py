@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.websockets import WebSocketDisconnect
 
 from channels.app import create_app
 from channels.config import Settings
@@ -277,6 +278,7 @@ def test_handoff_routes_refuse_reps_and_bad_input(
     assert app_client.get("/v1/handoffs", headers=_auth(DEMO.rep_token)).status_code == 403
     assert app_client.post("/v1/handoffs/999999/claim", headers=agent).status_code == 404
     assert app_client.get("/v1/handoffs/999999", headers=agent).status_code == 404
+    assert app_client.post(f"/v1/handoffs/{2**40}/claim", headers=agent).status_code == 422
     blank = app_client.post(f"/v1/handoffs/{handoff_id}/reply", headers=agent, json={"text": " "})
     assert blank.status_code == 422 and "reply must not be empty" in blank.json()["detail"]
     assert app_client.get("/v1/handoffs?state=lost", headers=agent).status_code == 422
@@ -297,3 +299,28 @@ def test_a_reply_relayed_by_another_api_process_reaches_the_socket(
             texts = [m["text"] for m in ws.receive_json()["messages"]]
         assert texts[-1] == "From the other worker"
         assert not worker_a.app.state.chat_hub.online_conversations()
+
+
+def test_a_malformed_session_id_on_connect_is_refused(app_client: TestClient) -> None:
+    bad = "/v1/chat/web/ws?session_id=../../x"
+    with pytest.raises(WebSocketDisconnect) as closed, app_client.websocket_connect(bad) as ws:
+        ws.receive_json()
+    assert closed.value.code == 1008  # policy violation: nothing was attached or sent
+
+
+def test_while_the_team_is_away_the_bot_keeps_talking(
+    app_client: TestClient,
+    app_settings: Settings,
+    rasa_turns: tuple[str, list],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_BUSINESS_HOURS", "sat 00:00-00:01 UTC")
+    sid = _sid()
+    _say(app_client, sid, "hello")
+    conv = _conversation(app_settings, sid)
+    with session_scope(app_settings.database_url) as session:
+        handoff = open_handoff(session=session, conversation_id=conv.id, reason="customer_request")
+        assert handoff.status.value == "away"
+    body = _say(app_client, sid, "ok, where is my order?")
+    assert body["messages"][0]["text"] == "echo: ok, where is my order?"
+    assert body["handoff"] is None
