@@ -7,6 +7,7 @@ committed before the answer goes back.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from crm_store.db import session_scope
 from crm_store.log_context import CONVERSATION_ID, REQUEST_ID
 from crm_store.models import Channel, Message, MessageSender
 from crm_store.queries.conversations import append_message, get_or_create_conversation
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,11 @@ async def run_turn(
         ERRORS.labels("turn_internal").inc()
         raise
     finally:
-        TURN_SECONDS.labels(str(speaker.channel), outcome).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        TURN_SECONDS.labels(str(speaker.channel), outcome).observe(seconds)
+        # One line per turn, never the text: with the request and conversation ids (added to
+        # every record) it is how a person follows a conversation through the logs.
+        logger.info("turn %s on %s in %.0f ms", outcome, speaker.channel, seconds * 1000)
 
 
 async def _answer(
@@ -122,6 +129,7 @@ async def _answer(
     except AssistantUnavailableError as exc:
         raise TurnRejectedError(503, UNAVAILABLE_DETAIL) from exc
     observe_nlu(str(speaker.channel), reply.intent, reply.confidence)
+    logger.info("nlu intent %s confidence %s", reply.intent, reply.confidence)
     await run_in_threadpool(_store_bot_messages, settings.database_url, stored, reply)
     return ChatResponse(session_id=turn.session_id, messages=[*route.pending, *reply.messages])
 

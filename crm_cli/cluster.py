@@ -29,6 +29,9 @@ console = Console(stderr=True)
 
 
 LOCK_LIFETIME_S = "10"
+# One JSON object per log line with the request and conversation ids: `grep <request id>`
+# over var/cluster/logs/*.log follows one turn through the API and the action server.
+JSON_LOGS = {"CRM_LOG_FORMAT": "json"}
 
 
 def _env(name: str, default: str) -> str:
@@ -148,10 +151,19 @@ def ensure_databases(config: ClusterConfig) -> None:
                 admin.execute(f'CREATE DATABASE "{name}"')
 
 
+def _fresh_dir(path: Path) -> Path:
+    """An empty folder (prometheus_client's multiprocess files must not outlive a run)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 def build_cluster(config: ClusterConfig, model: Path) -> Cluster:
     """The processes of the topology, not yet started (ports picked now)."""
     logs = config.run_dir / "logs"
-    index_env = {"CRM_RETRIEVAL_INDEX_DIR": str(config.run_dir / "index")}
+    index_env = {"CRM_RETRIEVAL_INDEX_DIR": str(config.run_dir / "index"), **JSON_LOGS}
     action_port = stack.free_port()
     action_url = f"http://127.0.0.1:{action_port}"
     rasa_ports = [stack.free_port() for _ in range(config.replicas)]
@@ -176,7 +188,13 @@ def build_cluster(config: ClusterConfig, model: Path) -> Cluster:
             database_url=config.crm_url,
             log_dir=logs,
             workers=config.api_workers,
-            extra_env={"CRM_REDIS_URL": config.redis_url, **config.api_env},
+            extra_env={
+                "CRM_REDIS_URL": config.redis_url,
+                # Two workers: each writes its metrics here and /metrics sums them.
+                "PROMETHEUS_MULTIPROC_DIR": str(_fresh_dir(config.run_dir / "prometheus")),
+                **JSON_LOGS,
+                **config.api_env,
+            },
         )
     )
     processes.append(stack.rules_worker(config.crm_url, logs))

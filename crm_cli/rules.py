@@ -60,6 +60,9 @@ def run(
     schedule: bool = typer.Option(True, help="Emit time events (idle deals, SLA...) each poll."),
 ) -> None:
     """Process events: fire each matching rule once per event, recording every firing."""
+    from crm_store.log_redaction import install_log_redaction
+
+    install_log_redaction()  # rule actions log records' fields; no PII in the worker's log
     ruleset = _load(rules)
     factory = db.make_session_factory(db.get_engine())
     retention = RetentionSchedule()

@@ -79,16 +79,13 @@ def use_json_logs() -> None:
 
     JsonFormatter.converter = time.gmtime
     formatter = JsonFormatter()
-    loggers = [logging.getLogger()] + [
-        logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
-    ]
-    seen = False
+    root = logging.getLogger()
+    loggers = [root] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
     for logger in loggers:
         for handler in getattr(logger, "handlers", []):
             handler.setFormatter(formatter)
-            seen = True
-    if not seen:  # nothing configured yet: one handler on the root logger
+    if not root.handlers:  # our own loggers propagate here; without it Python prints bare text
         handler = logging.StreamHandler()
         handler.setFormatter(formatter)
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.INFO)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)  # the one line per turn and per action is INFO

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -48,11 +49,16 @@ class CrmAction(Action, ABC):
         """Run `handle` in a worker thread; on any error apologise and change nothing."""
         kept = len(dispatcher.messages)
         bind_turn_ids(tracker)  # log lines of this action carry the API's request id
+        started = time.perf_counter()
         try:
-            return await asyncio.to_thread(self.handle, dispatcher, tracker, domain)
+            events = await asyncio.to_thread(self.handle, dispatcher, tracker, domain)
         except Exception:
             reply_failure(dispatcher, kept, self.name())
             return []
+        logger.info(
+            "action %s done in %.0f ms", self.name(), (time.perf_counter() - started) * 1000
+        )
+        return events
 
     @abstractmethod
     def handle(
