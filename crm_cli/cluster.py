@@ -226,6 +226,7 @@ def run_cluster(config: ClusterConfig | None = None) -> None:
     except KeyboardInterrupt:
         console.print("Stopping…")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan them
         stack.stop_all(cluster.processes)
 
 

@@ -110,6 +110,7 @@ def run_demo(log_dir: Path | None = None) -> None:
     except KeyboardInterrupt:
         console.print("Stopping…")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan them
         stack.stop_all(processes)
 
 
