@@ -6,13 +6,26 @@
 - admin: everything;
 - customer: their own contact's account, and its orders and tickets;
 - anonymous: nothing (only the explicit order/ticket number + email checks).
+
+Conversations belong to the rep who owns the customer's account (through the conversation's
+contact, or the signed-in customer's contact) and to the staff member who chatted in them.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, false, or_, select, true
 
-from crm_store.models import Account, Activity, Contact, Deal, Order, Task, Ticket, User
+from crm_store.models import (
+    Account,
+    Activity,
+    Contact,
+    Conversation,
+    Deal,
+    Order,
+    Task,
+    Ticket,
+    User,
+)
 from crm_store.models.enums import Role
 from crm_store.scope import Scope
 
@@ -102,4 +115,26 @@ def task_filter(scope: Scope) -> ColumnElement[bool]:
     return or_(
         _owned_by_scope(Task.owner_id, scope),
         Task.account_id.in_(visible_account_ids(scope)),
+    )
+
+
+def conversation_filter(scope: Scope) -> ColumnElement[bool]:
+    """WHERE clause on `Conversation`.
+
+    Admins and support agents see every conversation (agents answer handoffs from anyone);
+    a rep sees the conversations of customers at their accounts and their own chats with the
+    assistant, a manager those of the whole team; a customer only their own.
+    """
+    if scope.user_id is None:
+        return false()
+    if scope.role in (Role.admin, Role.support_agent):
+        return true()
+    if scope.role is Role.customer:
+        return Conversation.user_id == scope.user_id
+    contacts = select(Contact.id).where(Contact.account_id.in_(visible_account_ids(scope)))
+    customers = select(User.id).where(User.contact_id.in_(contacts))
+    return or_(
+        Conversation.contact_id.in_(contacts),
+        Conversation.user_id.in_(customers),
+        _owned_by_scope(Conversation.user_id, scope),
     )
