@@ -27,6 +27,10 @@ from channels.schemas import BotMessage, Button, ComponentHealth
 
 logger = logging.getLogger(__name__)
 
+OUTCOME_KEY = "crm_outcome"
+# fallback: the bot did not understand; abstain: the knowledge base did not know.
+BOT_OUTCOMES = frozenset({"fallback", "abstain"})
+
 
 class AssistantUnavailableError(Exception):
     """Rasa or the action server cannot answer this turn; the client should retry later."""
@@ -255,12 +259,26 @@ def parse_rasa_messages(response: httpx.Response) -> list[BotMessage]:
         raise AssistantUnavailableError from exc
     if not isinstance(payload, list):
         raise AssistantUnavailableError
-    messages = []
+    messages: list[BotMessage] = []
     for item in payload:
         message = _to_message(item) if isinstance(item, dict) else None
         if message is not None:
             messages.append(message)
+        elif messages and isinstance(item, dict):
+            _mark_outcome(messages[-1], item.get("custom"))
     return messages
+
+
+def _mark_outcome(message: BotMessage, custom: Any) -> None:
+    """Carry a response's `custom.crm_outcome` mark over to the message it came with.
+
+    Rasa sends a response's `custom` part as a message of its own right after its text
+    (`OutputChannel.send_response`); bot/domain.yml marks fallback and "I don't know"
+    replies this way so the stored transcript says which turns the bot could not answer.
+    """
+    outcome = custom.get(OUTCOME_KEY) if isinstance(custom, dict) else None
+    if outcome in BOT_OUTCOMES:
+        message.outcome = outcome
 
 
 def parse_nlu_record(response: httpx.Response) -> tuple[str | None, float | None]:

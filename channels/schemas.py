@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 # Session ids are chosen by the browser (a random UUID on our pages). They key an anonymous
 # conversation, so a short guessable id would let a stranger continue someone else's chat:
@@ -61,7 +62,11 @@ class Button(BaseModel):
 
 
 class BotMessage(BaseModel):
-    """One message from the assistant or, during a handoff, from a support agent."""
+    """One message from the assistant or, during a handoff, from a support agent.
+
+    `outcome` ("fallback" or "abstain", from the bot's response) is kept in the stored
+    transcript for analytics; it is not part of the API's answer.
+    """
 
     text: str
     buttons: list[Button] | None = None
@@ -72,6 +77,7 @@ class BotMessage(BaseModel):
     id: int | None = Field(
         default=None, description="Stored message id of pushed lines, for de-duplication."
     )
+    outcome: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
 
 class ChatResponse(BaseModel):

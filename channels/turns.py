@@ -157,8 +157,9 @@ def _store_user_message(
 
 
 def _store_bot_messages(url: str | None, stored: StoredTurn, reply: TurnReply) -> None:
-    """Commit the bot's replies in order (buttons in their metadata), and what NLU understood
-    of the user's message (its intent and confidence feed the fallback analytics)."""
+    """Commit the bot's replies in order (buttons and the outcome mark in their metadata), and
+    what NLU understood of the user's message (its intent and confidence feed the fallback
+    analytics)."""
     conversation_id = stored.conversation_id
     with session_scope(url) as session:
         if reply.intent is not None:
@@ -168,11 +169,21 @@ def _store_bot_messages(url: str | None, stored: StoredTurn, reply: TurnReply) -
                 .values(intent=reply.intent, confidence=reply.confidence)
             )
         for message in reply.messages:
-            buttons = [button.model_dump() for button in message.buttons or []]
             append_message(
                 session=session,
                 conversation_id=conversation_id,
                 sender=MessageSender.bot,
                 text=message.text,
-                metadata={"buttons": buttons} if buttons else None,
+                metadata=bot_message_meta(message),
             )
+
+
+def bot_message_meta(message: BotMessage) -> dict[str, Any]:
+    """What a stored bot message keeps besides its text: buttons, and `outcome` when the bot
+    fell back or abstained (the dashboard's fallback rate counts those)."""
+    meta: dict[str, Any] = {}
+    if message.buttons:
+        meta["buttons"] = [button.model_dump() for button in message.buttons]
+    if message.outcome:
+        meta["outcome"] = message.outcome
+    return meta

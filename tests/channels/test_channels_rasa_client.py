@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from channels.rasa_client import AssistantUnavailableError, RasaClient, parse_rasa_messages
-from channels.schemas import BotMessage, Button
+from channels.schemas import BotMessage, Button, ChatResponse
+from channels.turns import bot_message_meta
 
 
 def _reply(payload: object) -> httpx.Response:
@@ -70,3 +71,27 @@ async def test_send_turn_to_a_closed_port_is_unavailable(closed_port_url: str) -
         await client.aclose()
     assert (rasa.status, rasa.detail) == ("down", "unreachable")
     assert (actions.status, actions.detail) == ("down", "unreachable")
+
+
+def test_outcome_mark_rides_on_the_message_before_it_and_stays_out_of_the_api() -> None:
+    """bot/domain.yml marks fallback replies with `custom.crm_outcome`; Rasa sends the custom
+    part as its own message after the text (split on blank lines)."""
+    reply = _reply(
+        [
+            {"recipient_id": "web-1", "text": "Sorry, I didn't get that."},
+            {"recipient_id": "web-1", "text": "Could you rephrase?"},
+            {"recipient_id": "web-1", "custom": {"crm_outcome": "fallback"}},
+            {"recipient_id": "web-1", "text": "I don't know.", "buttons": []},
+            {"recipient_id": "web-1", "custom": {"crm_outcome": "abstain"}},
+            {"recipient_id": "web-1", "custom": {"crm_outcome": "<script>"}},
+        ]
+    )
+    messages = parse_rasa_messages(reply)
+    assert [m.outcome for m in messages] == [None, "fallback", "abstain"]
+    assert bot_message_meta(messages[1]) == {"outcome": "fallback"}
+    assert bot_message_meta(BotMessage(text="hi")) == {}
+    # The mark is for the transcript: clients and the OpenAPI schema never see it.
+    assert "outcome" not in ChatResponse(session_id="s" * 8, messages=messages).model_dump_json()
+    assert "outcome" not in BotMessage.model_json_schema()["properties"]
+    orphan = parse_rasa_messages(_reply([{"custom": {"crm_outcome": "fallback"}}]))
+    assert orphan == []
