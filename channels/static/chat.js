@@ -257,12 +257,15 @@
   });
 
   // ---- rep sign-in: the token lives in sessionStorage, so it ends with the tab ----
-  function showChat(signedIn) {
+  // The rest of the console (console.js) follows the "crm:signed-in" / "crm:signed-out"
+  // events, and asks for a sign-out with "crm:token-rejected" when the API refuses the token.
+  function showChat(signedIn, me) {
     $("signin").hidden = signedIn;
     log.hidden = !signedIn;
     composer.hidden = !signedIn;
     $("signout").hidden = !signedIn;
     setStatus(signedIn ? "signed in" : "signed out", signedIn ? "ok" : "");
+    document.dispatchEvent(new CustomEvent(signedIn ? "crm:signed-in" : "crm:signed-out", { detail: me || null }));
     if (signedIn) textBox.focus();
   }
 
@@ -292,7 +295,7 @@
   }
 
   function showSignedIn(me) {
-    showChat(true);
+    showChat(true, me);
     setStatus(me.email + " · " + me.role.replace("_", " "), "ok");
   }
 
@@ -314,6 +317,9 @@
       showSignedIn(result.me);
     });
     $("signout").addEventListener("click", () => signOut());
+    document.addEventListener("crm:token-rejected", () => {
+      signOut("Your token was not accepted. Please sign in again.");
+    });
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (!saved) {
       showChat(false);
