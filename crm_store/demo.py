@@ -22,11 +22,15 @@ from crm_store.models import (
     Activity,
     ActivityKind,
     Contact,
+    Conversation,
+    ConversationStatus,
+    CrmEvent,
     Deal,
     DealStage,
     DealStageChange,
     Lead,
     LeadStatus,
+    Message,
     Order,
     OrderLine,
     OrderStatus,
@@ -41,6 +45,7 @@ from crm_store.models import (
     TicketStatus,
     User,
 )
+from crm_store.models.events import EVENT_DONE
 from crm_store.queries.users import create_user
 
 DEMO_SEED = 20240601
@@ -469,6 +474,80 @@ def _subscriptions(ctx: _Ctx) -> None:
                                **plan))  # fmt: skip
 
 
+_HANDOFF_NOTE = "Handoff requested: the person asked to talk to a human."
+_ENDINGS = {"bot": ConversationStatus.bot, "resolved": ConversationStatus.closed,
+            "waiting": ConversationStatus.handoff_pending}  # fmt: skip
+
+
+@dataclass
+class _Clock:
+    """Message times of one scripted conversation: people type, the bot answers in a second."""
+
+    rng: random.Random
+    now: datetime
+
+    def next(self, sender: str, after_handoff: bool) -> datetime:
+        if sender == "user":
+            gap = self.rng.uniform(8, 50)
+        elif sender == "agent":
+            gap = self.rng.uniform(45, 400) if after_handoff else self.rng.uniform(20, 120)
+        else:
+            gap = self.rng.uniform(0.3, 2.5)
+        self.now += timedelta(seconds=round(gap, 3))
+        return self.now
+
+
+def _conversation_messages(
+    ctx: _Ctx, conversation: Conversation, script: tuple, clock: _Clock
+) -> datetime | None:
+    """Add the scripted messages; returns when a person was asked for (None: never)."""
+    handoff_at, first_agent = None, True
+    for sender, text, mark in script:
+        at = clock.next(sender, after_handoff=sender == "agent" and first_agent)
+        if sender == "bot" and text.startswith("I'll get a person"):
+            handoff_at = at
+            _add(ctx, Message(conversation_id=conversation.id, sender="system",
+                              text=_HANDOFF_NOTE, created_at=at))  # fmt: skip
+        first_agent = first_agent and sender != "agent"
+        _add(ctx, Message(conversation_id=conversation.id, sender=sender, text=text,
+                          meta={"outcome": mark} if mark else {}, created_at=at))  # fmt: skip
+    conversation.last_message_at = clock.now
+    return handoff_at
+
+
+def _conversations(ctx: _Ctx) -> None:
+    """Website and rep chats of the last weeks, so the console's analytics have figures.
+
+    Handoff events are stored as already processed: they are history, and the rules engine
+    must not notify anyone about them when it first runs on the demo.
+    """
+    rng = random.Random(f"{ctx.seed}:conversations")
+    by_name = {a.name: a for a in ctx.accounts}
+    for index, (account_name, channel, staff, days, csat, ending, script) in enumerate(
+        cat.CONVERSATIONS
+    ):
+        account = by_name.get(account_name) if account_name else None
+        started = ctx.at(-days, hour=rng.randint(9, 17)) + timedelta(minutes=rng.randint(0, 59))
+        key = hashlib.sha256(f"{ctx.seed}:conversation:{index}".encode()).hexdigest()[:32]
+        conversation = Conversation(
+            channel=channel, external_id=f"demo-{index + 1:02d}", rasa_sender_id=key,
+            user_id=ctx.users[staff].id if staff else None,
+            contact_id=ctx.contacts[account.id][0].id if account else None,
+            status=_ENDINGS[ending], started_at=started, csat=csat,
+        )  # fmt: skip
+        _add(ctx, conversation)
+        ctx.session.flush()
+        handoff_at = _conversation_messages(ctx, conversation, script, _Clock(rng, started))
+        if handoff_at is not None:
+            _add(ctx, CrmEvent(
+                type="conversation_handed_over", subject_type="conversation",
+                subject_id=conversation.id, account_id=account.id if account else None,
+                payload={"reason": "asked for a person", "channel": channel},
+                status=EVENT_DONE, occurred_at=handoff_at, processed_at=handoff_at,
+            ))  # fmt: skip
+    ctx.session.flush()
+
+
 def seed(session: Session, *, seed: int = DEMO_SEED, today: date | None = None) -> bool:
     """Build the demo company in `session` (the caller commits).
 
@@ -495,6 +574,7 @@ def seed(session: Session, *, seed: int = DEMO_SEED, today: date | None = None) 
     _tasks(ctx)
     _leads(ctx)
     _subscriptions(ctx)
+    _conversations(ctx)
     session.flush()
     return True
 

@@ -133,3 +133,91 @@ LEADS = (
     ("Sara Quinn", "sara.quinn@quinnlaw.example", "Quinn Law", "Client intake automation"),
     ("Marco Bianchi", "marco@bianchiwines.example", "Bianchi Wines", "Label printers"),
 )
+
+# Demo conversations for the console's dashboard: (account or None for an anonymous visitor,
+# channel, staff key for rep-channel chats, days ago, CSAT or None, ending, messages).
+# Messages are (sender, text, outcome mark); the bot's fallback and "I don't know" replies
+# carry the mark the channel stores from bot/domain.yml. Endings: "bot" (contained),
+# "resolved" (handed to an agent, who answered and closed it), "waiting" (handoff pending).
+_FALLBACK = (
+    "Sorry, I didn't quite get that. I can check an order (e.g. \"where is my order "
+    "ORD-12345?\"), check or open a support ticket, or get you a person. Could you rephrase?"
+)
+_DONT_KNOW = (
+    "I'm sorry, I don't know the answer to that, and I'd rather not guess. Would you like me "
+    "to pass your question to a person?"
+)
+_HANDOFF = (
+    "I'll get a person to help you. Someone from our team will join this conversation as soon "
+    "as they can."
+)
+_GREET = "Hi! I'm the CRM assistant. I can check an order or a support ticket, open a ticket, or put you in touch with our sales team."  # noqa: E501
+CONVERSATIONS = (
+    ("Northwind Traders", "web", None, 2, 5, "bot", (
+        ("user", "hi", None), ("bot", _GREET, None),
+        ("user", "how do I reset my password?", None),
+        ("bot", "Open the sign-in page and choose \"Forgot password\"; the link is valid for "
+                "one hour.\n\nSource: Reset your password. Confidence: 91%.", None),
+    )),
+    ("Acme Corp", "web", None, 4, 4, "resolved", (
+        ("user", "my invoice is wrong again, third time this quarter", None),
+        ("bot", _FALLBACK, "fallback"),
+        ("user", "I want to talk to a person", None),
+        ("bot", _HANDOFF, None),
+        ("agent", "Hi, this is Ines from support. I'm looking at your invoice now.", None),
+        ("user", "thank you", None),
+        ("agent", "Fixed: a corrected invoice is on its way to your billing contact.", None),
+    )),
+    ("Acme Logistics", "web", None, 6, 3, "bot", (
+        ("user", "can I get a bulk discount on pallet scanners?", None),
+        ("bot", _DONT_KNOW, "abstain"),
+        ("user", "no thanks", None),
+        ("bot", "Okay. Is there anything else I can help you with?", None),
+    )),
+    ("Initech", "web", None, 3, 5, "bot", (
+        ("user", "how long does hardware shipping take?", None),
+        ("bot", "Hardware ships within 2 business days and arrives in 3-5 days.\n\nSource: "
+                "Hardware shipping. Confidence: 88%.", None),
+    )),
+    ("Globex Health", "web", None, 5, 5, "resolved", (
+        ("user", "I need help with a refund", None),
+        ("bot", "Refunds go back to the original payment method within 10 days.\n\nSource: "
+                "Refunds. Confidence: 64%.", None),
+        ("user", "that doesn't answer it, can I speak to someone?", None),
+        ("bot", _HANDOFF, None),
+        ("agent", "Hello, Jonas here. I can see the refund; it was sent yesterday.", None),
+    )),
+    ("Umbrella Pharma", "web", None, 1, None, "waiting", (
+        ("user", "asdf qwerty", None), ("bot", _FALLBACK, "fallback"),
+        ("user", "the portal keeps logging me out!!", None), ("bot", _FALLBACK, "fallback"),
+        ("user", "human", None), ("bot", _HANDOFF, None),
+    )),
+    ("Stark Components", "web", None, 10, 4, "bot", (
+        ("user", "which payment methods do you accept?", None),
+        ("bot", "Cards, bank transfer and direct debit.\n\nSource: Payment methods. "
+                "Confidence: 93%.", None),
+    )),
+    (None, "web", None, 7, None, "bot", (
+        ("user", "hi", None), ("bot", _GREET, None),
+        ("user", "what are the API rate limits?", None),
+        ("bot", "100 requests per minute per token.\n\nSource: API limits. Confidence: 90%.", None),
+    )),
+    (None, "web", None, 12, None, "bot", (
+        ("user", "do you sell to schools?", None), ("bot", _DONT_KNOW, "abstain"),
+    )),
+    (None, "rep", "rep1", 1, None, "bot", (
+        ("user", "give me a summary of Acme Corp", None),
+        ("bot", "Acme Corp (active): owned by Alice Moreno.", None),
+        ("user", "churn risk for Acme Corp", None),
+        ("bot", "Churn risk for Acme Corp is high.", None),
+    )),
+    (None, "rep", "rep1", 9, None, "bot", (
+        ("user", "what deals close this quarter?", None),
+        ("bot", "You have open deals closing this quarter.", None),
+        ("user", "tell me a joke", None), ("bot", _FALLBACK, "fallback"),
+    )),
+    (None, "rep", "rep2", 3, None, "bot", (
+        ("user", "show my open deals", None),
+        ("bot", "Here are your open deals.", None),
+    )),
+)  # fmt: skip
