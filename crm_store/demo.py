@@ -24,7 +24,6 @@ from crm_store.models import (
     Contact,
     Conversation,
     ConversationStatus,
-    CrmEvent,
     Deal,
     DealStage,
     DealStageChange,
@@ -45,7 +44,6 @@ from crm_store.models import (
     TicketStatus,
     User,
 )
-from crm_store.models.events import EVENT_DONE
 from crm_store.queries.users import create_user
 
 DEMO_SEED = 20240601
@@ -518,8 +516,8 @@ def _conversation_messages(
 def _conversations(ctx: _Ctx) -> None:
     """Website and rep chats of the last weeks, so the console's analytics have figures.
 
-    Handoff events are stored as already processed: they are history, and the rules engine
-    must not notify anyone about them when it first runs on the demo.
+    No CRM events are written for their handoffs: they are history, and the rules engine must
+    not notify anyone about them when it first runs on the demo.
     """
     rng = random.Random(f"{ctx.seed}:conversations")
     by_name = {a.name: a for a in ctx.accounts}
@@ -537,14 +535,7 @@ def _conversations(ctx: _Ctx) -> None:
         )  # fmt: skip
         _add(ctx, conversation)
         ctx.session.flush()
-        handoff_at = _conversation_messages(ctx, conversation, script, _Clock(rng, started))
-        if handoff_at is not None:
-            _add(ctx, CrmEvent(
-                type="conversation_handed_over", subject_type="conversation",
-                subject_id=conversation.id, account_id=account.id if account else None,
-                payload={"reason": "asked for a person", "channel": channel},
-                status=EVENT_DONE, occurred_at=handoff_at, processed_at=handoff_at,
-            ))  # fmt: skip
+        _conversation_messages(ctx, conversation, script, _Clock(rng, started))
     ctx.session.flush()
 
 

@@ -12,6 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from channels.console_schemas import (
+    AccountCardPublic,
+    ConversationFiguresPublic,
+    DashboardPublic,
+    RepFiguresPublic,
+)
 from crm_store.db import session_scope
 from crm_store.demo import DEMO_CREDENTIALS as DEMO
 from crm_store.queries.deals import list_open_deals
@@ -120,3 +126,13 @@ def test_console_routes_are_documented(client: TestClient) -> None:
     board = paths["/v1/dashboard"]["get"]
     assert card["tags"] == board["tags"] == ["console"]
     assert {"401", "404"} <= set(card["responses"]) and "days" in str(board["parameters"])
+
+
+@pytest.mark.parametrize(
+    "model", [AccountCardPublic, DashboardPublic, ConversationFiguresPublic, RepFiguresPublic]
+)
+def test_every_console_field_is_documented(model: type) -> None:
+    """docs/console.md explains each figure; a new field without a line there fails here."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "console.md").read_text()
+    missing = [name for name in model.model_fields if name not in docs]
+    assert missing == []
