@@ -27,6 +27,9 @@ from crm_store.models import (
     Deal,
     DealStage,
     DealStageChange,
+    Handoff,
+    HandoffReason,
+    HandoffStatus,
     Lead,
     LeadStatus,
     Message,
@@ -497,27 +500,47 @@ class _Clock:
 
 def _conversation_messages(
     ctx: _Ctx, conversation: Conversation, script: tuple, clock: _Clock
-) -> datetime | None:
-    """Add the scripted messages; returns when a person was asked for (None: never)."""
-    handoff_at, first_agent = None, True
+) -> tuple[datetime | None, datetime | None]:
+    """Add the scripted messages.
+
+    Returns:
+        When a person was asked for and when an agent first answered (None: never).
+    """
+    handoff_at = first_agent_at = None
     for sender, text, mark in script:
-        at = clock.next(sender, after_handoff=sender == "agent" and first_agent)
+        at = clock.next(sender, after_handoff=sender == "agent" and first_agent_at is None)
         if sender == "bot" and text.startswith("I'll get a person"):
             handoff_at = at
             _add(ctx, Message(conversation_id=conversation.id, sender="system",
                               text=_HANDOFF_NOTE, created_at=at))  # fmt: skip
-        first_agent = first_agent and sender != "agent"
+        if sender == "agent" and first_agent_at is None:
+            first_agent_at = at
         _add(ctx, Message(conversation_id=conversation.id, sender=sender, text=text,
                           meta={"outcome": mark} if mark else {}, created_at=at))  # fmt: skip
     conversation.last_message_at = clock.now
-    return handoff_at
+    return handoff_at, first_agent_at
+
+
+def _handoff(ctx: _Ctx, conversation: Conversation, times: tuple, agent: User) -> Handoff:
+    """The handoff row of a scripted conversation: resolved by `agent`, or still pending."""
+    requested, replied = times
+    resolved = conversation.status is ConversationStatus.closed
+    return Handoff(
+        conversation_id=conversation.id, reason=HandoffReason.customer_request,
+        status=HandoffStatus.resolved if resolved else HandoffStatus.pending,
+        requested_at=requested, first_agent_reply_at=replied,
+        claimed_at=replied - timedelta(seconds=20) if replied else None,
+        claimed_by_user_id=agent.id if replied else None,
+        resolved_at=conversation.last_message_at if resolved else None,
+        csat=conversation.csat if resolved else None,
+    )  # fmt: skip
 
 
 def _conversations(ctx: _Ctx) -> None:
     """Website and rep chats of the last weeks, so the console's analytics have figures.
 
-    No CRM events are written for their handoffs: they are history, and the rules engine must
-    not notify anyone about them when it first runs on the demo.
+    Their handoffs get `handoffs` rows but no CRM events: they are history, and the rules
+    engine must not notify anyone about them when it first runs on the demo.
     """
     rng = random.Random(f"{ctx.seed}:conversations")
     by_name = {a.name: a for a in ctx.accounts}
@@ -525,17 +548,22 @@ def _conversations(ctx: _Ctx) -> None:
         cat.CONVERSATIONS
     ):
         account = by_name.get(account_name) if account_name else None
+        # The account's last contact: never a demo customer login (the first), whose data
+        # the GDPR export and the customer tests know exactly.
         started = ctx.at(-days, hour=rng.randint(9, 17)) + timedelta(minutes=rng.randint(0, 59))
         key = hashlib.sha256(f"{ctx.seed}:conversation:{index}".encode()).hexdigest()[:32]
         conversation = Conversation(
             channel=channel, external_id=f"demo-{index + 1:02d}", rasa_sender_id=key,
             user_id=ctx.users[staff].id if staff else None,
-            contact_id=ctx.contacts[account.id][0].id if account else None,
+            contact_id=ctx.contacts[account.id][-1].id if account else None,
             status=_ENDINGS[ending], started_at=started, csat=csat,
         )  # fmt: skip
         _add(ctx, conversation)
         ctx.session.flush()
-        _conversation_messages(ctx, conversation, script, _Clock(rng, started))
+        times = _conversation_messages(ctx, conversation, script, _Clock(rng, started))
+        if times[0] is not None:
+            agent = ctx.users[("agent1", "agent2")[index % 2]]
+            _add(ctx, _handoff(ctx, conversation, times, agent))
     ctx.session.flush()
 
 

@@ -11,9 +11,10 @@ Definitions (docs/console.md repeats them for readers of the dashboard):
 - a turn *fell back* when one of its bot replies is marked `meta.outcome` = `fallback`
   (the bot did not understand) or `abstain` (the knowledge base said "I don't know");
   the channel records that mark from the bot's own reply (docs/spine.md);
-- a conversation is *handed off* when a person was asked for (a `conversation_handed_over`
-  event, or the conversation's status is `handoff_pending` / `human`); *contained* otherwise;
-- the human response time runs from the handoff to the first agent message after it.
+- a conversation is *handed off* when it has a row in `handoffs` (a person was asked for,
+  in or outside business hours); *contained* otherwise;
+- the human response time runs from a handoff's `requested_at` to its
+  `first_agent_reply_at` (docs/handoff.md), one sample per answered handoff.
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ from crm_store.errors import InvalidInputError
 from crm_store.models import (
     Account,
     Conversation,
-    ConversationStatus,
-    CrmEvent,
     Deal,
     DealStage,
+    Handoff,
     Message,
     MessageSender,
     PredictionScore,
@@ -53,7 +53,6 @@ from crm_store.scope import Scope
 FALLBACK_OUTCOMES = frozenset({"fallback", "abstain"})
 CHURN_BUCKETS = 10
 MAX_DAYS = 366
-_HANDOFF_STATUSES = (ConversationStatus.handoff_pending, ConversationStatus.human)
 _CENT = Decimal("0.01")
 
 
@@ -313,43 +312,22 @@ def _bot_turns(session: Session, ids: Select) -> list[_Turn]:
     return [turn for turn in turns if turn.answered_at is not None]
 
 
-def _handoffs(session: Session, ids: Select) -> dict[int, datetime | None]:
-    """When each handed-off conversation first asked for a person (None: time unknown)."""
-    events = session.execute(
-        select(CrmEvent.subject_id, func.min(CrmEvent.occurred_at))
-        .where(
-            CrmEvent.type == "conversation_handed_over",
-            CrmEvent.subject_type == "conversation",
-            CrmEvent.subject_id.in_(ids),
-        )
-        .group_by(CrmEvent.subject_id)
-    ).all()
-    found: dict[int, datetime | None] = {int(cid): at for cid, at in events}
-    by_status = session.scalars(
-        select(Conversation.id).where(
-            Conversation.id.in_(ids), Conversation.status.in_(_HANDOFF_STATUSES)
-        )
-    )
-    for conversation_id in by_status:
-        found.setdefault(conversation_id, None)
-    return found
+def _handoffs(session: Session, ids: Select) -> tuple[int, list[float]]:
+    """Handed-off conversations among `ids`, and each answered handoff's wait in seconds.
 
-
-def _human_response_seconds(session: Session, requested: dict[int, datetime | None]) -> list[float]:
-    """Seconds from each handoff to the first agent message after it."""
-    timed = {cid: at for cid, at in requested.items() if at is not None}
-    if not timed:
-        return []
+    A conversation may ask for a person more than once (one `handoffs` row each): it counts
+    once in the handoff rate, and every answered handoff counts in the response times.
+    """
     rows = session.execute(
-        select(Message.conversation_id, Message.created_at)
-        .where(Message.conversation_id.in_(timed), Message.sender == MessageSender.agent)
-        .order_by(Message.conversation_id, Message.id)
-    )
-    first: dict[int, datetime] = {}
-    for conversation_id, created_at in rows:
-        if created_at >= timed[conversation_id]:
-            first.setdefault(conversation_id, created_at)
-    return [(first[cid] - timed[cid]).total_seconds() for cid in first]
+        select(Handoff.conversation_id, Handoff.requested_at, Handoff.first_agent_reply_at)
+        .where(Handoff.conversation_id.in_(ids))
+    ).all()
+    waits = [
+        (replied - requested).total_seconds()
+        for _, requested, replied in rows
+        if replied is not None and requested is not None
+    ]
+    return len({conversation_id for conversation_id, _, _ in rows}), waits
 
 
 def conversation_figures(
@@ -363,7 +341,7 @@ def conversation_figures(
     """
     ids = _conversations_in(scope, since, until)
     conversations = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
-    requested = _handoffs(session, ids)
+    handed_off, waits = _handoffs(session, ids)
     csat_count, csat_average = session.execute(
         select(func.count(Conversation.csat), func.avg(Conversation.csat)).where(
             Conversation.id.in_(ids), Conversation.csat.is_not(None)
@@ -371,7 +349,6 @@ def conversation_figures(
     ).one()
     turns = _bot_turns(session, ids)
     fallbacks = sum(turn.fell_back for turn in turns)
-    handed_off = len(requested)
     return ConversationFigures(
         conversations=conversations,
         handed_off=handed_off,
@@ -386,7 +363,7 @@ def conversation_figures(
         bot_response=ResponseTimes.of(
             (t.answered_at - t.asked_at).total_seconds() for t in turns if t.answered_at
         ),
-        human_response=ResponseTimes.of(_human_response_seconds(session, requested)),
+        human_response=ResponseTimes.of(waits),
     )
 
 

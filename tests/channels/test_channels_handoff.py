@@ -201,8 +201,12 @@ def test_clearly_upset_customer_is_handed_over(
     body = _say(app_client, sid, "I am so angry and frustrated with this useless bot")
     assert body["messages"][-1]["text"] == HANDOFF_LINE
     assert rasa_turns[1][-1]["message"] == "/human_handoff"
+    conversation_id = _conversation(app_settings, sid).id
     with session_scope(app_settings.database_url) as session:
-        [handoff] = session.scalars(select(Handoff)).all()
+        # This conversation's handoff (the demo company has handoffs of its own).
+        [handoff] = session.scalars(
+            select(Handoff).where(Handoff.conversation_id == conversation_id)
+        ).all()
         assert handoff.reason.value == "negative_sentiment"
         [event] = session.scalars(
             select(CrmEvent).where(CrmEvent.type == "negative_sentiment")

@@ -20,9 +20,9 @@ from crm_store.models import (
     Contact,
     Conversation,
     ConversationStatus,
-    CrmEvent,
     Deal,
     DealStage,
+    Handoff,
     Message,
     PredictionScore,
     Team,
@@ -141,20 +141,27 @@ def company(session: Session) -> Company:
         (20, "user", None), (22, "bot", "abstain"),
     ], contact_id=contacts["A1"].id, csat=4)  # fmt: skip
     # C2 (Rae's customer): turns of 2 s and 1 s, then a handoff answered by an agent after 60 s;
-    # the customer's later message goes to the agent, so it is no bot turn. CSAT 2.
-    c2 = _conversation(session, "c2", NOW - 3 * day, [
+    # the customer's later message goes to the agent, so it is no bot turn. CSAT 2. Later the
+    # customer asks for a person again (a second handoff row), answered after 30 s.
+    c2_start = NOW - 3 * day
+    c2 = _conversation(session, "c2", c2_start, [
         (0, "user", None), (2, "bot", None), (5, "user", None), (5.5, "system", None),
         (6, "bot", None), (66, "agent", None), (70, "user", None), (80, "agent", None),
     ], contact_id=contacts["A2"].id, csat=2, status=ConversationStatus.human)  # fmt: skip
-    session.add(CrmEvent(type="conversation_handed_over", subject_type="conversation",
-                         subject_id=c2.id, occurred_at=_at(6, NOW - 3 * day)))  # fmt: skip
+    for requested, replied in ((6, 66), (100, 130)):
+        session.add(Handoff(
+            conversation_id=c2.id, reason="customer_request", status="resolved",
+            requested_at=_at(requested, c2_start), first_agent_reply_at=_at(replied, c2_start),
+        ))  # fmt: skip
     # C3: Rae herself asking the assistant; 0.5 s.
     _conversation(session, "c3", NOW - 5 * day, [(0, "user", None), (0.5, "bot", None)],
                   channel="rep", user_id=rae.id)  # fmt: skip
-    # C4 (Rob's customer): 4 s, fell back; waiting for a person (status only, no event).
-    _conversation(session, "c4", NOW - 1 * day, [(0, "user", None), (4, "bot", "fallback")],
-                  contact_id=contacts["A3"].id,
-                  status=ConversationStatus.handoff_pending)  # fmt: skip
+    # C4 (Rob's customer): 4 s, fell back; still waiting for a person.
+    c4 = _conversation(session, "c4", NOW - 1 * day, [(0, "user", None), (4, "bot", "fallback")],
+                       contact_id=contacts["A3"].id,
+                       status=ConversationStatus.handoff_pending)  # fmt: skip
+    session.add(Handoff(conversation_id=c4.id, reason="bot_abstained", status="pending",
+                        requested_at=_at(5, NOW - 1 * day)))  # fmt: skip
     # C5 (Sam's customer, the other team): 2 s. C6: an anonymous visitor: 1 s.
     _conversation(session, "c5", NOW - 1 * day, [(0, "user", None), (2, "bot", None)],
                   contact_id=contacts["A4"].id)  # fmt: skip
@@ -215,7 +222,8 @@ def test_conversation_figures_for_a_rep(session: Session, company: Company) -> N
     assert (figures.csat_average, figures.csat_count) == (3.0, 2)  # C7's 1 is out of period
     # Turn times 1, 3, 2, 2, 1, 0.5 s: median 1.5, p90 (nearest rank 6 of 6) 3.
     assert figures.bot_response == ResponseTimes(6, 1.5, 3.0)
-    assert figures.human_response == ResponseTimes(1, 60.0, 60.0)
+    # Two answered handoffs in one conversation: it counts once above, twice here (30, 60 s).
+    assert figures.human_response == ResponseTimes(2, 45.0, 60.0)
 
 
 def test_conversation_figures_for_manager_other_rep_and_admin(
@@ -225,8 +233,8 @@ def test_conversation_figures_for_manager_other_rep_and_admin(
     assert (team.conversations, team.handed_off, team.handoff_rate) == (4, 2, 0.5)
     assert (team.bot_turns, team.fallback_turns, team.fallback_rate) == (7, 3, 0.4286)
     assert team.bot_response == ResponseTimes(7, 2.0, 4.0)
-    # C4's handoff has no request time, so only C2's is timed.
-    assert team.human_response == ResponseTimes(1, 60.0, 60.0)
+    # C4's handoff has no agent reply yet, so only C2's two are timed.
+    assert team.human_response == ResponseTimes(2, 45.0, 60.0)
     rob = conversation_figures(session=session, scope=company.rob, since=SINCE, until=NOW)
     assert (rob.conversations, rob.handed_off, rob.csat_count, rob.csat_average) == (1, 1, 0, None)
     admin = conversation_figures(session=session, scope=company.admin, since=SINCE, until=NOW)
