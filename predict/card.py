@@ -110,7 +110,9 @@ def _stored_churn(session: Session, account_id: int) -> ChurnView | None:
     )  # fmt: skip
 
 
-def _advice(session: Session, scope: Scope, account_id: int, notes: list[str]):
+def _advice(
+    session: Session, scope: Scope, account_id: int, notes: list[str]
+) -> NextBestAction | None:
     """Next best action (which carries the live churn score), or None with a note."""
     try:
         return next_best_action(session, account_id, scope=scope)
