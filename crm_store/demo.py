@@ -476,8 +476,7 @@ def _subscriptions(ctx: _Ctx) -> None:
 
 
 _HANDOFF_NOTE = "Handoff requested: the person asked to talk to a human."
-_ENDINGS = {"bot": ConversationStatus.bot, "resolved": ConversationStatus.closed,
-            "waiting": ConversationStatus.handoff_pending}  # fmt: skip
+_ENDINGS = {"bot": ConversationStatus.bot, "resolved": ConversationStatus.closed}
 
 
 @dataclass
@@ -521,18 +520,14 @@ def _conversation_messages(
     return handoff_at, first_agent_at
 
 
-def _handoff(ctx: _Ctx, conversation: Conversation, times: tuple, agent: User) -> Handoff:
-    """The handoff row of a scripted conversation: resolved by `agent`, or still pending."""
+def _handoff(conversation: Conversation, times: tuple, agent: User) -> Handoff:
+    """The resolved handoff row of a scripted conversation, answered by `agent`."""
     requested, replied = times
-    resolved = conversation.status is ConversationStatus.closed
     return Handoff(
         conversation_id=conversation.id, reason=HandoffReason.customer_request,
-        status=HandoffStatus.resolved if resolved else HandoffStatus.pending,
-        requested_at=requested, first_agent_reply_at=replied,
-        claimed_at=replied - timedelta(seconds=20) if replied else None,
-        claimed_by_user_id=agent.id if replied else None,
-        resolved_at=conversation.last_message_at if resolved else None,
-        csat=conversation.csat if resolved else None,
+        status=HandoffStatus.resolved, requested_at=requested, first_agent_reply_at=replied,
+        claimed_at=replied - timedelta(seconds=20), claimed_by_user_id=agent.id,
+        resolved_at=conversation.last_message_at, csat=conversation.csat,
     )  # fmt: skip
 
 
@@ -561,9 +556,9 @@ def _conversations(ctx: _Ctx) -> None:
         _add(ctx, conversation)
         ctx.session.flush()
         times = _conversation_messages(ctx, conversation, script, _Clock(rng, started))
-        if times[0] is not None:
+        if times[0] is not None and times[1] is not None:
             agent = ctx.users[("agent1", "agent2")[index % 2]]
-            _add(ctx, _handoff(ctx, conversation, times, agent))
+            _add(ctx, _handoff(conversation, times, agent))
     ctx.session.flush()
 
 

@@ -137,8 +137,9 @@ LEADS = (
 # Demo conversations for the console's dashboard: (account or None for an anonymous visitor,
 # channel, staff key for rep-channel chats, days ago, CSAT or None, ending, messages).
 # Messages are (sender, text, outcome mark); the bot's fallback and "I don't know" replies
-# carry the mark the channel stores from bot/domain.yml. Endings: "bot" (contained),
-# "resolved" (handed to an agent, who answered and closed it), "waiting" (handoff pending).
+# carry the mark the channel stores from bot/domain.yml. Endings: "bot" (contained) or
+# "resolved" (handed to an agent, who answered and closed it). No handoff is left open: the
+# agents' queue of a fresh demo is empty.
 _FALLBACK = (
     "Sorry, I didn't quite get that. I can check an order (e.g. \"where is my order "
     "ORD-12345?\"), check or open a support ticket, or get you a person. Could you rephrase?"
@@ -187,10 +188,12 @@ CONVERSATIONS = (
         ("bot", _HANDOFF, None),
         ("agent", "Hello, Jonas here. I can see the refund; it was sent yesterday.", None),
     )),
-    ("Umbrella Pharma", "web", None, 1, None, "waiting", (
+    ("Umbrella Pharma", "web", None, 1, None, "resolved", (
         ("user", "asdf qwerty", None), ("bot", _FALLBACK, "fallback"),
         ("user", "the portal keeps logging me out!!", None), ("bot", _FALLBACK, "fallback"),
         ("user", "human", None), ("bot", _HANDOFF, None),
+        ("agent", "Hi, Ines here. A fix for the portal logouts went out an hour ago; please "
+                  "sign in again.", None),
     )),
     ("Stark Components", "web", None, 10, 4, "bot", (
         ("user", "which payment methods do you accept?", None),
