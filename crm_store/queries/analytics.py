@@ -7,7 +7,8 @@ own accounts and conversations, a manager's the team's, an admin's everything.
 
 Definitions (docs/console.md repeats them for readers of the dashboard):
 - a *bot turn* is a user message the bot answered (a bot message follows it before any agent
-  message); its *response time* runs from the user message to the first bot reply;
+  message; lines queued outside a turn, such as "an agent joined", do not count); its
+  *response time* runs from the user message to the first bot reply;
 - a turn *fell back* when one of its bot replies is marked `meta.outcome` = `fallback`
   (the bot did not understand) or `abstain` (the knowledge base said "I don't know");
   the channel records that mark from the bot's own reply (docs/spine.md);
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.errors import InvalidInputError
@@ -288,11 +289,19 @@ class _Turn:
 
 
 def _bot_turns(session: Session, ids: Select) -> list[_Turn]:
-    """Walk the messages of the conversations once, oldest first, and cut them into turns."""
+    """Walk the messages of the conversations once, oldest first, and cut them into turns.
+
+    Bot lines queued outside a chat turn (an agent joined, the hand-back, the CSAT question:
+    `meta.delivered` is set, docs/handoff.md) answer no one, so they are skipped.
+    """
     outcome = Message.meta["outcome"].as_string()
+    queued = Message.meta["delivered"].as_string()
     rows = session.execute(
         select(Message.conversation_id, Message.sender, Message.created_at, outcome)
-        .where(Message.conversation_id.in_(ids))
+        .where(
+            Message.conversation_id.in_(ids),
+            or_(Message.sender != MessageSender.bot, queued.is_(None)),
+        )
         .order_by(Message.conversation_id, Message.id)
     )
     turns: list[_Turn] = []

@@ -70,15 +70,17 @@ def _conversation(
     messages: list[tuple[float, str, str | None]],
     **fields: object,
 ) -> Conversation:
-    """A conversation with (offset seconds, sender, outcome mark) messages."""
+    """A conversation with (offset seconds, sender, mark) messages; the mark is an outcome,
+    or "queued" for a bot line sent outside a turn."""
     conversation = Conversation(channel=fields.pop("channel", "web"), external_id=key,
                                 started_at=started, **fields)  # fmt: skip
     session.add(conversation)
     session.flush()
     for offset, sender, mark in messages:
+        meta = {"delivered": True} if mark == "queued" else {"outcome": mark} if mark else {}
         session.add(Message(
             conversation_id=conversation.id, sender=sender, text=f"{sender} says",
-            meta={"outcome": mark} if mark else {}, created_at=_at(offset, started),
+            meta=meta, created_at=_at(offset, started),
         ))  # fmt: skip
         session.flush()  # ids in time order, as the channel appends them
     return conversation
@@ -140,13 +142,15 @@ def company(session: Session) -> Company:
         (0, "user", None), (1, "bot", None), (10, "user", None), (13, "bot", "fallback"),
         (20, "user", None), (22, "bot", "abstain"),
     ], contact_id=contacts["A1"].id, csat=4)  # fmt: skip
-    # C2 (Rae's customer): turns of 2 s and 1 s, then a handoff answered by an agent after 60 s;
-    # the customer's later message goes to the agent, so it is no bot turn. CSAT 2. Later the
-    # customer asks for a person again (a second handoff row), answered after 30 s.
+    # C2 (Rae's customer): turns of 2 s and 1 s, then a handoff answered by an agent after 60 s.
+    # The customer's messages while waiting (30 s) and later (70 s) go to the agent, so they
+    # are no bot turns, even though a queued "agent joined" bot line follows the first. CSAT 2.
+    # Later the customer asks for a person again (a second handoff row), answered after 30 s.
     c2_start = NOW - 3 * day
     c2 = _conversation(session, "c2", c2_start, [
         (0, "user", None), (2, "bot", None), (5, "user", None), (5.5, "system", None),
-        (6, "bot", None), (66, "agent", None), (70, "user", None), (80, "agent", None),
+        (6, "bot", None), (30, "user", None), (60, "bot", "queued"), (66, "agent", None),
+        (70, "user", None), (80, "agent", None),
     ], contact_id=contacts["A2"].id, csat=2, status=ConversationStatus.human)  # fmt: skip
     for requested, replied in ((6, 66), (100, 130)):
         session.add(Handoff(
