@@ -13,9 +13,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sqlalchemy import select
 
 from crm_store import db
 from crm_store.demo import DEMO_CREDENTIALS as CREDS
+from crm_store.models import Conversation, MessageSender
+from crm_store.queries.conversations import list_messages
 from retrieval import store
 
 DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
@@ -87,3 +90,23 @@ def test_customer_says_yes_to_a_person_after_dont_know(running) -> None:
         second = _text(_ask(client, "/v1/chat/web", "yes please", sid))
     assert "don't know" in first
     assert handoff in second
+
+
+def test_dont_know_is_marked_in_the_stored_transcript(running) -> None:
+    """The real Rasa sends utter_kb_dont_know's `custom.crm_outcome`; the API stores it on the
+    bot's message (the dashboard's fallback rate) and never shows it to the client."""
+    sid = f"it-kb-{uuid.uuid4().hex[:12]}"
+    with running.client() as client:
+        messages = _ask(client, "/v1/chat/web", "what's the discount approval policy?", sid)
+        answered = _ask(client, "/v1/chat/web", "how do I reset my password?", sid)
+    assert "don't know" in _text(messages) and "Source:" in _text(answered)
+    assert all("outcome" not in m and "custom" not in m for m in messages)
+    with db.session_scope(running.database_url) as session:
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.external_id == sid)
+        ).one()
+        bot = [m for m in list_messages(session=session, conversation_id=conversation.id)
+               if m.sender == MessageSender.bot]  # fmt: skip
+        marks = [(m.text, m.meta.get("outcome")) for m in bot]
+    assert [mark for _, mark in marks if mark] == ["abstain"], marks
+    assert "don't know" in next(text for text, mark in marks if mark == "abstain")
