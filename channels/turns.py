@@ -20,7 +20,7 @@ from channels.errors import UNAVAILABLE_DETAIL, TurnRejectedError
 from channels.handoff.routing import StoredTurn, route_turn
 from channels.metrics import ERRORS, TURN_SECONDS, observe_nlu
 from channels.rasa_client import AssistantUnavailableError, RasaClient, TurnReply
-from channels.schemas import ChatRequest, ChatResponse
+from channels.schemas import BotMessage, ChatRequest, ChatResponse
 from crm_store import Scope
 from crm_store.db import session_scope
 from crm_store.log_context import CONVERSATION_ID, REQUEST_ID
