@@ -235,13 +235,16 @@ def open_handoff(
     reason = _reason(reason)
     conversation = _conversation(session, conversation_id)
     address = normalize_email(email) if email else None
+    now = now or utcnow()
+    away = not team_is_in(now)
     existing = open_handoff_for_conversation(session=session, conversation_id=conversation_id)
-    if existing is not None:
+    if existing is not None and not (existing.status is HandoffStatus.away and not away):
         if address and not existing.customer_email:
             existing.customer_email = address
         return existing
-    now = now or utcnow()
-    away = not team_is_in(now)
+    if existing is not None:  # asked while away, asking again now that the team is in
+        _supersede(session, existing, now)
+        address = address or existing.customer_email
     new_id = _insert_open(session, conversation_id, reason, away, now, address)
     if new_id is None:  # a concurrent trigger won the race: theirs is the open one
         found = open_handoff_for_conversation(session=session, conversation_id=conversation_id)
@@ -251,6 +254,21 @@ def open_handoff(
     handoff = _handoff(session, new_id)
     _start(session, conversation, handoff, away)
     return handoff
+
+
+def _supersede(session: Session, handoff: Handoff, now: datetime) -> None:
+    """Close an unclaimed `away` handoff so a fresh one can reach the team that is now in.
+
+    Its ticket stays open; no rating is asked (nobody talked to the customer).
+    """
+    handoff.status = HandoffStatus.resolved
+    handoff.resolved_at = now
+    _system_note(
+        session, handoff.conversation_id,
+        "Handoff requested outside business hours closed: asked again while the team is in",
+        handoff_id=handoff.id,
+    )  # fmt: skip
+    session.flush()
 
 
 def _start(session: Session, conversation: Conversation, handoff: Handoff, away: bool) -> None:

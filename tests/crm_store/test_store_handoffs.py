@@ -375,3 +375,26 @@ def test_many_handoffs_on_one_connection(session: Session) -> None:
         assert h._insert_open(session, conv.id, h.HandoffReason.bot_abstained, False,
                               WEEKDAY_NOON, None) is None  # fmt: skip
     assert len(ids) == 12
+
+
+def test_asking_again_once_the_team_is_in_reaches_them(
+    seeded_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked on Saturday (away), asked again on a weekday: a fresh pending handoff, notified."""
+    monkeypatch.setenv("CRM_BUSINESS_HOURS", HOURS)
+    conv = _conversation(seeded_session)
+    away = h.open_handoff(session=seeded_session, conversation_id=conv.id,
+                          reason="customer_request", email=DEMO.customer_email,
+                          now=SATURDAY)  # fmt: skip
+    still_away = h.open_handoff(session=seeded_session, conversation_id=conv.id,
+                                reason="customer_request", now=SATURDAY)  # fmt: skip
+    assert still_away.id == away.id
+    fresh = h.open_handoff(session=seeded_session, conversation_id=conv.id,
+                           reason="customer_request", now=WEEKDAY_NOON)  # fmt: skip
+    seeded_session.commit()
+    assert fresh.id != away.id and fresh.status is HandoffStatus.pending
+    assert away.status is HandoffStatus.resolved and away.ticket_id is not None
+    assert fresh.customer_email == DEMO.customer_email and fresh.ticket_id is None
+    assert conv.status is ConversationStatus.handoff_pending and conv.csat_requested_at is None
+    notes = _notifications(seeded_session, "handoff_opened")
+    assert [n.payload["handoff_id"] for n in notes] == [away.id, fresh.id]
