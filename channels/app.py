@@ -23,6 +23,7 @@ from channels.slack.runtime import build_runtime
 from crm_store.business_hours import check_configured
 from crm_store.log_context import install_log_context, use_json_logs
 from crm_store.log_redaction import install_log_redaction
+from crm_store.production import require_production_secrets
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         so run it under a server or `with TestClient(app)`.
     """
     settings = settings or Settings()
+    require_production_secrets()  # CRM_ENV=production with a default secret: refuse to start
     # A typo in CRM_BUSINESS_HOURS stops the API now, not at the first handoff.
     check_configured()
     install_log_redaction()  # before anything logs: no PII in this process's logs

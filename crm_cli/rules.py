@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from crm_store import db
 from crm_store.errors import InvalidInputError
 from crm_store.models import utcnow
+from crm_store.production import require_production_secrets
 from crm_store.retention import RetentionSchedule, retention_days
 from rules.audit import simulate as simulate_rules
 from rules.audit import stats as rule_stats
@@ -63,6 +64,11 @@ def run(
     from crm_store.log_redaction import install_log_redaction
 
     install_log_redaction()  # rule actions log records' fields; no PII in the worker's log
+    try:
+        require_production_secrets()
+    except InvalidInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     ruleset = _load(rules)
     factory = db.make_session_factory(db.get_engine())
     retention = RetentionSchedule()

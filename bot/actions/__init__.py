@@ -10,9 +10,12 @@ import os
 from crm_store.business_hours import check_configured
 from crm_store.log_context import install_log_context, use_json_logs
 from crm_store.log_redaction import install_log_redaction
+from crm_store.production import require_production_secrets
 
-# A typo in CRM_BUSINESS_HOURS stops the action server now, not at the first handoff.
+# A typo in CRM_BUSINESS_HOURS stops the action server now, not at the first handoff; so
+# does a default secret under CRM_ENV=production.
 check_configured()
+require_production_secrets()
 
 # The action server logs failed actions with their exception, which may quote the user's text.
 install_log_redaction()
