@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
+from store_helpers import scope_of
 
 from crm_store import Scope
 from crm_store.errors import InvalidInputError
@@ -274,3 +275,17 @@ def test_dashboard_breaks_a_team_down_per_rep(session: Session, company: Company
     for days in (0, 367):
         with pytest.raises(InvalidInputError):
             dashboard(session=session, scope=company.rae, days=days, now=NOW)
+
+
+def test_the_demo_company_fills_every_conversation_figure(seeded_session: Session) -> None:
+    """`crm demo seed` alone gives the console non-empty charts (churn and segments come
+    with `crm demo run`'s scoring, tested in tests/predict)."""
+    board = dashboard(session=seeded_session, scope=scope_of(seeded_session, "manager"))
+    assert sum(stage.count > 0 for stage in board.pipeline) >= 4
+    chats = board.conversations
+    assert chats.conversations >= 5 and chats.handed_off >= 1 and chats.contained >= 1
+    assert chats.fallback_turns >= 1 and chats.csat_count >= 3
+    assert chats.bot_response.count >= 5 and chats.human_response.count >= 1
+    assert [r.name for r in board.by_rep if r.conversations.conversations][:1] == ["Alice Moreno"]
+    other = dashboard(session=seeded_session, scope=scope_of(seeded_session, "other_rep"))
+    assert other.conversations.conversations >= 1  # Ben's own chat with the assistant
