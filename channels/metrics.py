@@ -50,6 +50,12 @@ FALLBACKS = Counter(
     "User messages the NLU could not place (nlu_fallback or out_of_scope).",
     ["channel"],
 )
+BOT_FALLBACKS = Counter(
+    "crm_bot_fallbacks_total",
+    "Bot replies that fell back (could not help) or abstained (the knowledge base had no "
+    "answer): the same marks the console's fallback rate counts.",
+    ["channel", "outcome"],
+)
 ERRORS = Counter(
     "crm_errors_total",
     "Turns and requests that failed, by kind (assistant_unavailable, database, internal, ...).",
@@ -63,6 +69,12 @@ def observe_nlu(channel: str, intent: str | None, confidence: float | None) -> N
         NLU_CONFIDENCE.labels(channel).observe(confidence)
     if intent in FALLBACK_INTENTS:
         FALLBACKS.labels(channel).inc()
+
+
+def observe_outcomes(channel: str, outcomes: list[str | None]) -> None:
+    """Count the bot's fallback and abstain replies of one turn (at most one per kind)."""
+    for outcome in {o for o in outcomes if o}:
+        BOT_FALLBACKS.labels(channel, outcome).inc()
 
 
 class StoreCollector(Collector):

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from channels.config import Settings
 from channels.errors import UNAVAILABLE_DETAIL, TurnRejectedError
 from channels.handoff.routing import StoredTurn, route_turn
-from channels.metrics import ERRORS, TURN_SECONDS, observe_nlu
+from channels.metrics import ERRORS, TURN_SECONDS, observe_nlu, observe_outcomes
 from channels.rasa_client import AssistantUnavailableError, RasaClient, TurnReply
 from channels.schemas import BotMessage, ChatRequest, ChatResponse
 from crm_store import Scope
@@ -129,6 +129,7 @@ async def _answer(
     except AssistantUnavailableError as exc:
         raise TurnRejectedError(503, UNAVAILABLE_DETAIL) from exc
     observe_nlu(str(speaker.channel), reply.intent, reply.confidence)
+    observe_outcomes(str(speaker.channel), [m.outcome for m in reply.messages])
     logger.info("nlu intent %s confidence %s", reply.intent, reply.confidence)
     await run_in_threadpool(_store_bot_messages, settings.database_url, stored, reply)
     return ChatResponse(session_id=turn.session_id, messages=[*route.pending, *reply.messages])

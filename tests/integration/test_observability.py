@@ -35,3 +35,20 @@ def test_nlu_result_is_stored_and_measured(running) -> None:
     assert _metric(after, counts) == _metric(before, counts) + 1
     answered = 'crm_turn_seconds_count{channel="web",outcome="answered"}'
     assert _metric(after, answered) >= _metric(before, answered) + 1
+
+
+def test_a_dont_know_is_counted_as_an_abstention(running) -> None:
+    admin = {"Authorization": f"Bearer {DEMO_CREDENTIALS.admin_token}"}
+    series = 'crm_bot_fallbacks_total{channel="web",outcome="abstain"}'
+    with running.client() as client:
+        before = _metric(client.get("/metrics", headers=admin).text, series)
+        reply = client.post(
+            "/v1/chat/web",
+            json={
+                "session_id": f"obs-{uuid.uuid4().hex[:8]}",
+                "text": "what's the discount approval policy?",
+            },
+        )
+        assert reply.status_code == 200 and "don't know" in reply.text
+        after = _metric(client.get("/metrics", headers=admin).text, series)
+    assert after == before + 1
