@@ -6,18 +6,24 @@ missing reply rather than an error. So an empty answer is checked against both s
 health before it is believed.
 
 With several Rasa replicas (they share a SQL tracker store and a Redis lock store, so any of
-them can take any turn), turns go round robin. A replica that refuses the connection is
-skipped for a few seconds and the turn goes to the next one: nothing reached the dead
-replica, so nothing runs twice. A turn that fails after it was sent (the replica died while
-answering) is not retried, since its actions may already have run; the caller answers 503.
+them can take any turn), each conversation has a home replica (a stable hash of its sender
+key), so conversations spread over the replicas. Why not round robin per turn: Rasa 3.6's
+RedisLockStore issues tickets by read-modify-write without a transaction, so two replicas
+taking turns of one conversation at the same instant can both get the lock, and the SQL
+tracker store then keeps only one of the two turns (seen in tests/integration/
+test_cluster.py). Within one replica the lock holds. A replica that refuses the connection is
+skipped for a few seconds and the turn goes to the next one, where the shared tracker store
+continues the conversation: nothing reached the dead replica, so nothing runs twice. A turn
+that fails after it was sent (the replica died while answering) is not retried, since its
+actions may already have run; the caller answers 503.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +85,6 @@ class RasaClient:
         if not urls:
             raise ValueError("at least one Rasa URL is needed")
         self._replicas = [_Replica(url) for url in urls]
-        self._turns = itertools.count()
         self._action_url = action_server_url.rstrip("/")
         self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         self._probe_timeout = httpx.Timeout(probe_timeout_s)
@@ -128,16 +133,16 @@ class RasaClient:
         """The Rasa base URLs, in configuration order."""
         return [replica.url for replica in self._replicas]
 
-    def _replica_order(self) -> list[_Replica]:
-        """Replicas to try for the next turn: round robin, recently refused ones last."""
-        start = next(self._turns) % len(self._replicas)
+    def _replica_order(self, sender: str) -> list[_Replica]:
+        """Replicas to try for this conversation's turn: its home first, refused ones last."""
+        start = zlib.crc32(sender.encode()) % len(self._replicas)
         ring = self._replicas[start:] + self._replicas[:start]
         now = time.monotonic()
         return [r for r in ring if r.skip_until <= now] + [r for r in ring if r.skip_until > now]
 
     async def _post_to_a_replica(self, body: dict[str, Any]) -> httpx.Response:
         """POST the turn to one replica, moving on only while nothing has been sent."""
-        for replica in self._replica_order():
+        for replica in self._replica_order(body["sender"]):
             try:
                 response = await self._http.post(
                     f"{replica.url}/webhooks/rest/webhook", json=body, timeout=self._timeout

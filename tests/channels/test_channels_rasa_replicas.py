@@ -71,19 +71,26 @@ def _client(*urls: str, action_url: str) -> RasaClient:
                       timeout_s=5.0, probe_timeout_s=1.0)  # fmt: skip
 
 
-async def _say(client: RasaClient, text: str = "hi") -> list[BotMessage]:
-    return await client.send_turn(sender="web-x", text=text, identity={"role": "customer"})
+async def _say(client: RasaClient, text: str = "hi", sender: str = "web-x") -> list[BotMessage]:
+    return await client.send_turn(sender=sender, text=text, identity={"role": "customer"})
 
 
-async def test_turns_spread_round_robin(replicas: tuple[FakeReplica, FakeReplica]) -> None:
+async def test_conversations_spread_and_each_keeps_its_replica(
+    replicas: tuple[FakeReplica, FakeReplica],
+) -> None:
     a, b = replicas
     client = _client(a.url, b.url, action_url=a.url)
     try:
-        answers = [(await _say(client))[0].text for _ in range(4)]
+        homes = {}
+        for n in range(40):
+            sender = f"web-{n}"
+            answers = {(await _say(client, sender=sender))[0].text for _ in range(3)}
+            assert len(answers) == 1, (sender, answers)  # every turn on the same replica
+            homes[sender] = answers.pop()
     finally:
         await client.aclose()
-    assert answers == ["a", "b", "a", "b"]
-    assert len(a.turns) == len(b.turns) == 2
+    assert set(homes.values()) == {"a", "b"}
+    assert 10 <= len(a.turns) // 3 <= 30  # spread, not all on one
 
 
 async def test_a_refused_connection_fails_over_and_health_is_degraded(
