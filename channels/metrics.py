@@ -98,52 +98,30 @@ class StoreCollector(Collector):
         yield from metrics
 
     def _read(self) -> Iterable[Metric]:
+        """One GROUP BY per family: (kind, name, help, labels, columns)."""
+        families = []
         with session_scope(self._url) as session:
-            handoffs = CounterMetricFamily(
-                "crm_handoffs", "Conversations handed to a person, by reason and status.",
-                labels=["reason", "status"],
-            )  # fmt: skip
-            rows = session.execute(
-                select(Handoff.reason, Handoff.status, func.count()).group_by(
-                    Handoff.reason, Handoff.status
-                )
-            )
-            for reason, status, count in rows:
-                handoffs.add_metric([str(reason), str(status)], count)
-            firings = CounterMetricFamily(
-                "crm_rule_firings", "Rule firings recorded by the rules workers.",
-                labels=["rule", "status"],
-            )  # fmt: skip
-            rows = session.execute(
-                select(RuleFiring.rule_name, RuleFiring.status, func.count()).group_by(
-                    RuleFiring.rule_name, RuleFiring.status
-                )
-            )
-            for rule, status, count in rows:
-                firings.add_metric([rule, status], count)
-            outbox = GaugeMetricFamily(
-                "crm_notifications", "Notifications in the outbox, by channel and status.",
-                labels=["channel", "status"],
-            )  # fmt: skip
-            rows = session.execute(
-                select(Notification.channel, Notification.status, func.count()).group_by(
-                    Notification.channel, Notification.status
-                )
-            )
-            for channel, status, count in rows:
-                outbox.add_metric([channel, str(status)], count)
-            conversations = GaugeMetricFamily(
-                "crm_conversations", "Conversations by channel and status.",
-                labels=["channel", "status"],
-            )  # fmt: skip
-            rows = session.execute(
-                select(Conversation.channel, Conversation.status, func.count()).group_by(
-                    Conversation.channel, Conversation.status
-                )
-            )
-            for channel, status, count in rows:
-                conversations.add_metric([str(channel), str(status)], count)
-        return [handoffs, firings, outbox, conversations]
+            for kind, name, doc, labels, columns in _STORE_FAMILIES:
+                family = kind(name, doc, labels=labels)
+                for *values, count in session.execute(
+                    select(*columns, func.count()).group_by(*columns)
+                ):
+                    family.add_metric([str(v) for v in values], count)
+                families.append(family)
+        return families
+
+
+# Facts other processes write, counted where they are stored.
+_STORE_FAMILIES = [
+    (CounterMetricFamily, "crm_handoffs", "Conversations handed to a person, by reason and status.",
+     ["reason", "status"], (Handoff.reason, Handoff.status)),
+    (CounterMetricFamily, "crm_rule_firings", "Rule firings recorded by the rules workers.",
+     ["rule", "status"], (RuleFiring.rule_name, RuleFiring.status)),
+    (GaugeMetricFamily, "crm_notifications", "Notifications in the outbox, by channel and status.",
+     ["channel", "status"], (Notification.channel, Notification.status)),
+    (GaugeMetricFamily, "crm_conversations", "Conversations by channel and status.",
+     ["channel", "status"], (Conversation.channel, Conversation.status)),
+]  # fmt: skip
 
 
 def render(store: StoreCollector) -> tuple[bytes, str]:

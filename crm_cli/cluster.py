@@ -10,9 +10,6 @@ docker-compose.yml, so what the tests prove here holds there.
 from __future__ import annotations
 
 import os
-import signal
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,16 +217,7 @@ def run_cluster(config: ClusterConfig | None = None) -> None:
     with console.status("Starting the action server, two Rasa replicas (a minute or two)…"):
         stack.start_all(cluster.processes)
     _print_welcome(cluster)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        while all(p.proc is not None and p.proc.poll() is None for p in cluster.processes):
-            time.sleep(1)
-        console.print("[red]A process stopped unexpectedly; see the logs.[/red]")
-    except KeyboardInterrupt:
-        console.print("Stopping…")
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan them
-        stack.stop_all(cluster.processes)
+    stack.supervise(cluster.processes, console.print)
 
 
 def _print_welcome(cluster: Cluster) -> None:

@@ -7,9 +7,6 @@ them all on Ctrl-C.
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -102,16 +99,7 @@ def run_demo(log_dir: Path | None = None) -> None:
     with console.status("Starting the action server, Rasa (about a minute) and the API…"):
         stack.start_all(processes)
     _print_welcome(f"http://127.0.0.1:{api_port}", rasa_url, action_url, log_dir)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        while all(p.proc is not None and p.proc.poll() is None for p in processes):
-            time.sleep(1)
-        console.print("[red]A process stopped unexpectedly; see the logs.[/red]")
-    except KeyboardInterrupt:
-        console.print("Stopping…")
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan them
-        stack.stop_all(processes)
+    stack.supervise(processes, console.print)
 
 
 def _print_welcome(api_url: str, rasa_url: str, action_url: str, log_dir: Path) -> None:

@@ -10,7 +10,9 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,6 +213,22 @@ def start_all(processes: list[ServiceProcess]) -> None:
     except BaseException:
         stop_all(processes)
         raise
+
+
+def supervise(processes: list[ServiceProcess], say: Callable[[str], None]) -> None:
+    """Wait until Ctrl-C, SIGTERM or a process dies, then stop them all (`crm demo run`,
+    `crm cluster run`). A second Ctrl-C during the shutdown is ignored: it would leave the
+    children, which run in sessions of their own, behind."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while all(p.proc is not None and p.proc.poll() is None for p in processes):
+            time.sleep(1)
+        say("[red]A process stopped unexpectedly; see the logs.[/red]")
+    except KeyboardInterrupt:
+        say("Stopping…")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop_all(processes)
 
 
 def stop_all(processes: list[ServiceProcess]) -> None:
