@@ -36,6 +36,9 @@ class Settings(BaseSettings):
             off (load tests from one machine). Higher than the session limit: offices and
             mobile carriers put many visitors behind one address.
         chat_limit_window_s: The window both chat limits refill over, in seconds.
+        chat_poll_limit: `GET /v1/chat/web/pending` polls per session id per window (the
+            page polls every few seconds without a socket); the same many times ten per
+            address. Buckets of their own, so polling never spends the chat's turns.
         trusted_proxy_header: Header whose last entry is the client address (e.g.
             `X-Forwarded-For`); set it only behind a proxy that writes it, else clients
             could pick their own address. Unset: the TCP peer's address.
@@ -66,6 +69,7 @@ class Settings(BaseSettings):
     chat_session_limit: int = Field(default=20, ge=0)
     chat_address_limit: int = Field(default=120, ge=0)
     chat_limit_window_s: float = Field(default=60.0, gt=0)
+    chat_poll_limit: int = Field(default=60, ge=0)
     trusted_proxy_header: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "crm:rl:"

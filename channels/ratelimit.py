@@ -202,9 +202,29 @@ class ChatLimiter:
             found.append(Bucket("address", f"{prefix}a:{address}", s.chat_address_limit, window))
         return found
 
+    def poll_buckets(self, *, session_id: str, address: str | None) -> list[Bucket]:
+        """The buckets one poll for unseen lines charges (apart from the chat's turns)."""
+        s = self.settings
+        prefix, window, limit = s.redis_key_prefix, s.chat_limit_window_s, s.chat_poll_limit
+        if limit <= 0:
+            return []
+        found = [Bucket("session", f"{prefix}ps:{session_id}", limit, window)]
+        if address:
+            found.append(Bucket("address", f"{prefix}pa:{address}", limit * 10, window))
+        return found
+
+    async def enforce_poll(self, *, session_id: str, address: str | None) -> None:
+        """Admit one poll of `/v1/chat/web/pending`, or raise `RateLimitedError` (429)."""
+        decision = await self._hit(self.poll_buckets(session_id=session_id, address=address))
+        if not decision.allowed:
+            raise RateLimitedError(decision)
+
     async def check(self, *, session_id: str, address: str | None) -> Decision:
         """Admit (and charge) one turn, or say which limit refuses it and for how long."""
-        buckets = self.buckets(session_id=session_id, address=address)
+        return await self._hit(self.buckets(session_id=session_id, address=address))
+
+    async def _hit(self, buckets: list[Bucket]) -> Decision:
+        """Charge the buckets in Redis when it is up, else in this process's memory."""
         if not buckets:
             return Decision(True)
         if self.redis is not None and time.monotonic() >= self._redis_down_until:

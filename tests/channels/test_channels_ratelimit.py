@@ -232,10 +232,24 @@ async def test_redis_admits_exactly_the_limit_under_concurrency(prefix: str) -> 
         await backend.aclose()
 
 
+def test_polling_for_unseen_lines_is_limited_apart_from_the_chat(
+    settings: Settings, backend_changes: dict[str, object]
+) -> None:
+    changes = {**backend_changes, "chat_poll_limit": 2, "chat_session_limit": 1}
+    with _client(settings, **changes) as client:
+        sid = _sid()
+        polls = [client.get("/v1/chat/web/pending", params={"session_id": sid}) for _ in range(3)]
+        assert [p.status_code for p in polls[:2]] == [200, 200]
+        _assert_limited(polls[2], "session")
+        assert _turn(client, sid).status_code != 429  # the chat's own budget is untouched
+        other = client.get("/v1/chat/web/pending", params={"session_id": _sid()})
+        assert other.status_code == 200
+
+
 def test_every_limit_setting_is_documented() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "privacy.md").read_text()
     names = [n for n in Settings.model_fields if n.startswith(("chat_", "redis_", "trusted_"))]
-    assert len(names) == 8
+    assert len(names) == 9
     for name in names:
         assert f"`CRM_{name.upper()}`" in doc, name
 

@@ -72,11 +72,17 @@ SessionQuery = Annotated[
 ]
 
 
-@router.get("/web/pending", response_model=ChatResponse, responses={422: _TURN_ERRORS[422]})
+@router.get(
+    "/web/pending", response_model=ChatResponse, responses={422: _TURN_ERRORS[422], **_LIMITED}
+)
 async def web_chat_pending(
-    session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)], settings: SettingsDep
+    session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)],
+    settings: SettingsDep,
+    limiter: ChatLimiterDep,
+    address: ClientAddress,
 ) -> ChatResponse:
     """Lines the visitor has not seen yet (agent replies, hand-back): for socket-less clients."""
+    await limiter.enforce_poll(session_id=session_id, address=address)
     speaker = Speaker(channel=Channel.web, scope=Scope.anonymous())
     messages = await collect_pending(
         url=settings.database_url, speaker=speaker, session_id=session_id
