@@ -17,42 +17,12 @@ import asyncio
 import json
 import os
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crm_cli import stack  # noqa: E402
-from crm_cli.cluster import (  # noqa: E402
-    Cluster,
-    ClusterConfig,
-    build_cluster,
-    drop_databases,
-    prepare,
-)
+from crm_cli.cluster import scratch_cluster  # noqa: E402
 from crm_cli.loadgen import count_lost_turns, run_load  # noqa: E402
-
-
-@contextmanager
-def own_cluster() -> Iterator[Cluster]:
-    """A cluster on fresh databases of its own, dropped afterwards."""
-    run = uuid.uuid4().hex[:6]
-    config = ClusterConfig(
-        crm_db=f"crm_load_{run}",
-        rasa_db=f"crm_load_{run}_rasa",
-        api_port=stack.free_port(),
-        api_env={"CRM_CHAT_ADDRESS_LIMIT": "0", "CRM_CHAT_SESSION_LIMIT": "0"},
-    )
-    cluster = build_cluster(config, prepare(config))
-    print(f"starting the cluster ({run})…", file=sys.stderr)
-    stack.start_all(cluster.processes)
-    try:
-        yield cluster
-    finally:
-        stack.stop_all(cluster.processes)
-        drop_databases(config)
 
 
 def measure(api_url: str, database_url: str, sessions: int, turns: int) -> dict[str, object]:
@@ -91,7 +61,9 @@ def main() -> None:
             parser.error("--database-url is needed with --api-url (to count lost turns)")
         result = measure(args.api_url, args.database_url, args.sessions, args.turns)
     else:
-        with own_cluster() as cluster:
+        print("starting a cluster on databases of its own…", file=sys.stderr)
+        no_limits = {"CRM_CHAT_ADDRESS_LIMIT": "0", "CRM_CHAT_SESSION_LIMIT": "0"}
+        with scratch_cluster("crm_load", api_env=no_limits) as cluster:
             result = measure(cluster.api_url, cluster.config.crm_url, args.sessions, args.turns)
     print(json.dumps(result))
 

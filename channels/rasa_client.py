@@ -95,12 +95,6 @@ class RasaClient:
         """Close pooled connections (called when the app shuts down)."""
         await self._http.aclose()
 
-    async def send_turn(
-        self, *, sender: str, text: str, identity: dict[str, Any]
-    ) -> list[BotMessage]:
-        """The bot's replies to one user message (see `ask` for the NLU result too)."""
-        return (await self.ask(sender=sender, text=text, identity=identity)).messages
-
     async def ask(self, *, sender: str, text: str, identity: dict[str, Any]) -> TurnReply:
         """Send one user message to Rasa and return the bot's replies and the parsed intent.
 

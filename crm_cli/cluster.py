@@ -10,8 +10,13 @@ docker-compose.yml, so what the tests prove here holds there.
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from rich.console import Console
@@ -152,8 +157,6 @@ def ensure_databases(config: ClusterConfig) -> None:
 
 def _fresh_dir(path: Path) -> Path:
     """An empty folder (prometheus_client's multiprocess files must not outlive a run)."""
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
@@ -208,6 +211,28 @@ def prepare(config: ClusterConfig) -> Path:
         ensure_databases(config)
         prepare_database(config.crm_url, index)
     return rasa_model.ensure_model()
+
+
+@contextmanager
+def scratch_cluster(name: str, **changes: Any) -> Iterator[Cluster]:
+    """A running cluster on databases of its own (tests, benchmarks), dropped afterwards.
+
+    Args:
+        name: Prefix of the two databases' names; a random suffix keeps runs apart.
+        changes: `ClusterConfig` fields to override (run_dir, Redis databases, API settings).
+    """
+    run = uuid.uuid4().hex[:6]
+    config = ClusterConfig(**{
+        "crm_db": f"{name}_{run}", "rasa_db": f"{name}_{run}_rasa",
+        "api_port": stack.free_port(), **changes,
+    })  # fmt: skip
+    cluster = build_cluster(config, prepare(config))
+    try:
+        stack.start_all(cluster.processes)
+        yield cluster
+    finally:
+        stack.stop_all(cluster.processes)
+        drop_databases(config)
 
 
 def run_cluster(config: ClusterConfig | None = None) -> None:

@@ -16,12 +16,13 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from itertools import cycle, islice
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm_store.db import session_scope
 from crm_store.demo import DEMO_CREDENTIALS
@@ -160,20 +161,17 @@ def count_lost_turns(report: LoadReport, database_url: str) -> int:
 
     Counted per session, so a message stored twice never hides one that is missing.
     """
-    sent: dict[str, int] = {}
-    for turn in report.turns:
-        sent[turn.session_id] = sent.get(turn.session_id, 0) + 1
+    sent = Counter(turn.session_id for turn in report.turns)
     with session_scope(database_url) as session:
         rows = session.execute(
-            select(Conversation.external_id, Message.id)
+            select(Conversation.external_id, func.count(Message.id))
             .join(Message, Message.conversation_id == Conversation.id)
             .where(Message.sender == MessageSender.user)
             .where(Conversation.external_id.like("%load-%"))
+            .group_by(Conversation.external_id)
         ).all()
-    stored: dict[str, int] = {}
-    for external_id, _ in rows:
-        key = external_id.split(":", 1)[-1]  # reps' sessions are namespaced by user id
-        stored[key] = stored.get(key, 0) + 1
+    # Reps' sessions are namespaced by user id ("user-3:<session>").
+    stored = {external_id.split(":", 1)[-1]: count for external_id, count in rows}
     lost = sum(max(0, n - stored.get(sid, 0)) for sid, n in sent.items())
     report.lost_turns = lost
     return lost

@@ -64,7 +64,7 @@ async def test_send_turn_to_a_closed_port_is_unavailable(closed_port_url: str) -
     )
     try:
         with pytest.raises(AssistantUnavailableError):
-            await client.send_turn(sender="web-1", text="hi", identity={"role": "customer"})
+            await client.ask(sender="web-1", text="hi", identity={"role": "customer"})
         rasa = await client.probe_rasa()
         actions = await client.probe_action_server()
     finally:

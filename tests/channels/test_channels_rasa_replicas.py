@@ -72,7 +72,8 @@ def _client(*urls: str, action_url: str) -> RasaClient:
 
 
 async def _say(client: RasaClient, text: str = "hi", sender: str = "web-x") -> list[BotMessage]:
-    return await client.send_turn(sender=sender, text=text, identity={"role": "customer"})
+    reply = await client.ask(sender=sender, text=text, identity={"role": "customer"})
+    return reply.messages
 
 
 async def test_conversations_spread_and_each_keeps_its_replica(

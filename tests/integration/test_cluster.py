@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import psycopg
 import pytest
 from sqlalchemy import select
 
-from crm_cli import stack
-from crm_cli.cluster import Cluster, ClusterConfig, build_cluster, drop_databases, prepare
+from crm_cli.cluster import Cluster, scratch_cluster
 from crm_cli.loadgen import count_lost_turns, run_load
 from crm_store.db import session_scope
 from crm_store.demo import DEMO_CREDENTIALS
@@ -32,26 +32,16 @@ EMAIL = DEMO_CREDENTIALS.customer_email
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    run = uuid.uuid4().hex[:6]
-    config = ClusterConfig(
-        run_dir=tmp_path_factory.mktemp("cluster"),
-        crm_db=f"crm_it_cluster_{run}",
-        rasa_db=f"crm_it_cluster_{run}_rasa",
-        api_port=stack.free_port(),
-        redis_lock_db=5,
-        redis_limits_db=6,
-        api_env={"CRM_CHAT_ADDRESS_LIMIT": "0"},
-    )
+    running = ExitStack()
     try:
-        built = build_cluster(config, prepare(config))
+        built = running.enter_context(scratch_cluster(
+            "crm_it_cluster", run_dir=tmp_path_factory.mktemp("cluster"), redis_lock_db=5,
+            redis_limits_db=6, api_env={"CRM_CHAT_ADDRESS_LIMIT": "0"},
+        ))  # fmt: skip
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL NOT REACHABLE: {exc}")
-    stack.start_all(built.processes)
-    try:
+    with running:
         yield built
-    finally:
-        stack.stop_all(built.processes)
-        drop_databases(config)
 
 
 def _webhook(rasa_url: str, sender: str, text: str) -> list[str]:
