@@ -127,11 +127,3 @@ def test_hostile_parameters_change_nothing(
         assert "root:" not in response.text  # no file outside static/ was served
     assert _counts(settings.database_url) == before
 
-
-def test_client_metadata_cannot_raise_privileges(client: TestClient) -> None:
-    """Identity comes from the verified session; a `metadata` field in the body is dropped."""
-    body = {"session_id": "sec-test-0001", "text": "summary of Acme Corp",
-            "metadata": {"crm": {"role": "admin", "user_id": 1}}, "sender": "admin"}  # fmt: skip
-    response = client.post("/v1/chat/web", json=body)
-    assert response.status_code == 503  # Rasa is down in these tests; nothing leaked first
-    assert "Acme" not in response.text
