@@ -20,59 +20,57 @@ from predict.metrics import binary_metrics
 
 DEFAULTS: dict[str, Any] = {
     "horizon_days": 90,
-    "C": 1.0,
+    # Chosen on validation cut-offs inside the training period (docs/benchmarks.md).
+    "C": 0.1,
     "max_iter": 2000,
     "random_state": 42,
     "train_cutoffs": 4,  # monthly snapshots before the last usable one
 }
 
+# Six features, chosen by backward elimination on validation cut-offs inside the training
+# period (never the test window). Fifteen overlapping recency/frequency/spend counts did
+# worse there: they split one signal into collinear parts whose reasons read oddly.
 FEATURES = (
     "recency_days",
     "customer_age_days",
-    "invoices",
-    "monetary",
-    "avg_basket",
+    "order_days",
     "distinct_products",
-    "invoices_30d",
-    "invoices_90d",
-    "invoices_180d",
-    "spend_90d",
-    "returns",
-    "mean_gap_days",
-    "active_months",
-    "last_gap_days",
-    "overdue_ratio",
+    "units_per_line",
+    "product_reach",
 )
 BASELINE_FEATURES = ("recency_days", "invoices")
+# The baseline is the plain recency/frequency model: its own, unregularised-ish setting.
+BASELINE_C = 1.0
+# What `features` returns: the model's inputs, then what only the baseline reads.
+COLUMNS = FEATURES + tuple(f for f in BASELINE_FEATURES if f not in FEATURES)
 
 _TEXT = {
     "recency_days": "last order {v:.0f} days ago",
     "customer_age_days": "customer for {v:.0f} days",
-    "invoices": "{v:.0f} orders in total",
-    "monetary": "total spend {v:,.0f}",
-    "avg_basket": "average order {v:,.0f}",
+    "order_days": "ordered on {v:.0f} different days",
     "distinct_products": "{v:.0f} different products bought",
-    "invoices_30d": "{v:.0f} orders in the last 30 days",
-    "invoices_90d": "{v:.0f} orders in the last 90 days",
-    "invoices_180d": "{v:.0f} orders in the last 180 days",
-    "spend_90d": "spend {v:,.0f} in the last 90 days",
-    "returns": "{v:.0f} cancelled or returned lines",
-    "mean_gap_days": "orders every {v:.0f} days on average",
-    "active_months": "bought in {v:.0f} different months",
-    "last_gap_days": "{v:.0f} days between the last two orders",
-    "overdue_ratio": "{v:.1f}x its usual gap since the last order",
+    "units_per_line": "usually {v:.0f} units per product line",
+    "product_reach": "its products are bought by about {v:.0f} customers each",
+    "invoices": "{v:.0f} orders in total",
 }
-# A customer with one order has no gap yet: use a long one (about a year).
-NO_GAP_DAYS = 365.0
 
 
 def describe(feature: str, value: float) -> str:
     """Say a propensity feature value in a rep's words."""
+    if feature == "product_reach":
+        # Stored as the mean log1p(buyers per product); say it as a typical count.
+        value = float(np.expm1(value))
     return _TEXT[feature].format(v=value)
 
 
 def features(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Return one row per customer with `FEATURES`, from lines dated before `cutoff`."""
+    """Return one row per customer with `COLUMNS`, from lines dated before `cutoff`.
+
+    `units_per_line` (median quantity per line) separates wholesalers, who restock, from
+    one-off gift buyers. `product_reach` is the mean over the customer's lines of
+    log1p(distinct customers who bought that product before the cut-off): buyers of the
+    shop's staple lines come back more often than buyers of rarities.
+    """
     past = lines[lines["date"] < cutoff]
     bought = past[~past["cancelled"]]
     invoices = (
@@ -81,37 +79,22 @@ def features(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
         .reset_index()
     )
     by_customer = invoices.groupby("customer")
+    buyers = bought.groupby("product")["customer"].nunique()
+    by_line = bought.groupby("customer")
     out = pd.DataFrame(
         {
             "recency_days": (cutoff - by_customer["date"].max()).dt.days,
             "customer_age_days": (cutoff - by_customer["date"].min()).dt.days,
+            "order_days": bought["date"].dt.normalize().groupby(bought["customer"]).nunique(),
+            "distinct_products": by_line["product"].nunique(),
+            "units_per_line": by_line["quantity"].median(),
+            "product_reach": np.log1p(bought["product"].map(buyers))
+            .groupby(bought["customer"])
+            .mean(),
             "invoices": by_customer.size(),
-            "monetary": by_customer["value"].sum().clip(lower=0),
-            "avg_basket": by_customer["value"].mean().clip(lower=0),
-            "distinct_products": bought.groupby("customer")["product"].nunique(),
         }
     )
-    for days in (30, 90, 180):
-        recent = invoices[invoices["date"] >= cutoff - pd.Timedelta(days=days)]
-        out[f"invoices_{days}d"] = recent.groupby("customer").size()
-        if days == 90:
-            out["spend_90d"] = recent.groupby("customer")["value"].sum().clip(lower=0)
-    out["returns"] = past[past["cancelled"]].groupby("customer").size()
-    out = out.fillna(0.0).astype(float)
-    out["mean_gap_days"] = (out["customer_age_days"] - out["recency_days"]) / np.maximum(
-        out["invoices"] - 1, 1
-    )
-    out["active_months"] = (
-        invoices.assign(month=invoices["date"].dt.to_period("M"))
-        .groupby("customer")["month"]
-        .nunique()
-    )
-    ordered = invoices.sort_values("date", kind="stable")
-    previous = ordered.groupby("customer")["date"].shift(1)
-    last = ordered.assign(gap=(ordered["date"] - previous).dt.days).groupby("customer").tail(1)
-    out["last_gap_days"] = last.set_index("customer")["gap"].fillna(NO_GAP_DAYS)
-    out["overdue_ratio"] = out["recency_days"] / np.maximum(out["mean_gap_days"], 1.0)
-    return out[list(FEATURES)].fillna(0.0)
+    return out[list(COLUMNS)].fillna(0.0).astype(float)
 
 
 def labels(lines: pd.DataFrame, customers: pd.Index, cutoff: pd.Timestamp, days: int) -> np.ndarray:
@@ -201,7 +184,9 @@ def evaluate(lines: pd.DataFrame, test_cutoff: str | pd.Timestamp, config: dict 
     x_test = features(lines, cutoff)
     y_test = labels(lines, x_test.index, cutoff, params["horizon_days"])
     model = PropensityModel(params=params).fit(x_train, y_train)
-    base = PropensityModel(columns=BASELINE_FEATURES, params=params).fit(x_train, y_train)
+    base = PropensityModel(columns=BASELINE_FEATURES, params={**params, "C": BASELINE_C}).fit(
+        x_train, y_train
+    )
     report = {
         **binary_metrics(y_test, model.predict_proba(x_test)),
         "n_train": len(x_train),

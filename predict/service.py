@@ -38,7 +38,7 @@ from predict import (
 )
 from predict.bounds import score_bounds
 from predict.churn import ChurnModel
-from predict.errors import ModelNotFoundError, NotScorableError
+from predict.errors import ModelNotFoundError, NotScorableError, SchemaMismatchError
 from predict.reasons import Reason, telco_reasons
 from predict.training import rules_from_state
 
@@ -389,8 +389,16 @@ def _map_chunks(state: dict[str, Any], chunks: list[pd.DataFrame], workers: int)
 
 
 def _propensity_model(state: dict[str, Any]) -> propensity.PropensityModel:
+    # Models saved before the six-feature design carry no column list (and 15 weights).
+    columns = tuple(state.get("columns") or ())
+    if columns != propensity.FEATURES:
+        raise SchemaMismatchError(
+            f"propensity model wants features {list(columns) or 'of an older design'}, "
+            f"this code computes {list(propensity.FEATURES)}; retrain with "
+            "`crm predict train propensity`"
+        )
     return propensity.PropensityModel(
-        params=state["params"], scaler=state["scaler"], model=state["model"]
+        columns=columns, params=state["params"], scaler=state["scaler"], model=state["model"]
     )
 
 

@@ -148,10 +148,22 @@ def _train_propensity(data, rows, step: Step, root) -> registry.Manifest:
         manifest,
         f"Probability that a customer orders within {params['horizon_days']} days, from "
         "order history; compared with a recency/frequency baseline on a later period.",
-        ["Retail seasonality: the test period is autumn, when most customers buy."],
+        [
+            "Retail seasonality: the test period is autumn, when most customers buy.",
+            "Features were chosen on validation cut-offs inside the training period; the "
+            "issue's target of +0.03 ROC AUC over the baseline is not met (metrics above).",
+        ],
     )
     registry.save(
-        manifest, {"scaler": model.scaler, "model": model.model, "params": params}, card, root
+        manifest,
+        {
+            "scaler": model.scaler,
+            "model": model.model,
+            "params": params,
+            "columns": list(propensity.FEATURES),
+        },
+        card,
+        root,
     )
     return manifest
 

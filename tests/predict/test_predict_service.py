@@ -219,7 +219,15 @@ def order_models_root(tmp_path_factory: pytest.TempPathFactory, retail_lines) ->
         segments.rfm(retail_lines)
     )
     for name, state in (
-        ("propensity", {"scaler": model.scaler, "model": model.model, "params": model.params}),
+        (
+            "propensity",
+            {
+                "scaler": model.scaler,
+                "model": model.model,
+                "params": model.params,
+                "columns": list(propensity.FEATURES),
+            },
+        ),
         (
             "segments",
             {
@@ -236,6 +244,27 @@ def order_models_root(tmp_path_factory: pytest.TempPathFactory, retail_lines) ->
         )  # fmt: skip
         registry.save(manifest, state, "# card", root)
     return root
+
+
+def test_an_older_propensity_model_is_refused(
+    session: Session, retail_lines: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A model saved before the six-feature design (no column list) must not score."""
+    from predict import propensity, registry
+
+    cutoff = retail_lines["date"].min().normalize() + pd.Timedelta(days=20)
+    x = propensity.features(retail_lines, cutoff)
+    y = propensity.labels(retail_lines, x.index, cutoff, 14)
+    model = propensity.PropensityModel(params={"horizon_days": 14}).fit(x, y)
+    manifest = registry.Manifest(
+        name="propensity", version=registry.new_version("propensity", "0" * 64),
+        data_sha256="0" * 64, data_source="test", metrics={}, features=[], params={},
+        created_at="2026-01-01",
+    )  # fmt: skip
+    state = {"scaler": model.scaler, "model": model.model, "params": model.params}
+    registry.save(manifest, state, "# card", tmp_path)
+    with pytest.raises(SchemaMismatchError, match="retrain"):
+        service.batch_score_propensity(session, root=tmp_path)
 
 
 def test_batch_propensity_and_segments(session: Session, order_models_root: Path) -> None:

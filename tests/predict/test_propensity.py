@@ -18,7 +18,37 @@ def test_features_ignore_the_future(retail_lines: pd.DataFrame, cutoff: pd.Times
     before = propensity.features(retail_lines, cutoff)
     past_only = retail_lines[retail_lines["date"] < cutoff]
     assert before.equals(propensity.features(past_only, cutoff))
-    assert (before["recency_days"] >= 0).all() and list(before.columns) == list(propensity.FEATURES)
+    assert (before["recency_days"] >= 0).all() and list(before.columns) == list(propensity.COLUMNS)
+    assert list(propensity.COLUMNS[: len(propensity.FEATURES)]) == list(propensity.FEATURES)
+
+
+def test_features_by_hand() -> None:
+    day = pd.Timestamp("2011-01-10")
+    lines = pd.DataFrame(
+        {
+            "customer": ["a", "a", "a", "b", "b", "a"],
+            "invoice": ["1", "1", "2", "3", "C4", "5"],
+            "date": [day, day, day + pd.Timedelta(hours=3), day + pd.Timedelta(days=2),
+                     day + pd.Timedelta(days=3), day + pd.Timedelta(days=30)],
+            "product": ["P1", "P2", "P1", "P1", "P1", "P3"],
+            "description": [""] * 6,
+            "quantity": [12.0, 2.0, 24.0, 1.0, -1.0, 5.0],
+            "amount": [10.0, 4.0, 20.0, 2.0, -2.0, 1.0],
+            "cancelled": [False, False, False, False, True, False],
+        }
+    )  # fmt: skip
+    x = propensity.features(lines, day + pd.Timedelta(days=10))
+    a, b = x.loc["a"], x.loc["b"]
+    # Two invoices on one day: one order day; the line after the cut-off is ignored.
+    assert (a["order_days"], a["invoices"], a["distinct_products"]) == (1, 2, 2)
+    assert a["units_per_line"] == 12 and b["units_per_line"] == 1
+    assert (a["recency_days"], b["recency_days"], b["customer_age_days"]) == (9, 8, 8)
+    # P1 has 2 buyers, P2 one: a's lines are P1, P2, P1.
+    assert a["product_reach"] == pytest.approx((2 * np.log1p(2) + np.log1p(1)) / 3)
+    assert b["product_reach"] == pytest.approx(np.log1p(2))
+    assert propensity.describe("product_reach", np.log1p(2)) == (
+        "its products are bought by about 2 customers each"
+    )
 
 
 def test_labels_mark_buyers_in_the_window(retail_lines: pd.DataFrame, cutoff) -> None:
