@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,13 +69,12 @@ def prepare_nlu_inputs() -> Path:
 
     The ONNX export of all-MiniLM-L6-v2 needs torch, which only the main venv has, so it is
     made here (once, cached by the weights' hash). The gazetteer lists the CRM store's account
-    names (`var/nlu/gazetteer.json`), rewritten only when the list changes.
+    and product names (`var/nlu/gazetteer.json`), rewritten only when the lists change.
     """
     from retrieval.onnx_export import export_onnx
 
     folder = export_onnx()
-    names = account_names()
-    text = json.dumps({"account": names}, indent=1, ensure_ascii=False) + "\n"
+    text = json.dumps(gazetteer_names(), indent=1, ensure_ascii=False) + "\n"
     if not GAZETTEER_PATH.is_file() or GAZETTEER_PATH.read_text(encoding="utf-8") != text:
         GAZETTEER_PATH.parent.mkdir(parents=True, exist_ok=True)
         tmp = GAZETTEER_PATH.with_suffix(".tmp")
@@ -83,14 +83,14 @@ def prepare_nlu_inputs() -> Path:
     return folder
 
 
-def account_names(url: str | None = None) -> list[str]:
-    """Every account name in the CRM store, plus the form with a trailing dot ("Corp.").
+def gazetteer_names(url: str | None = None) -> dict[str, list[str]]:
+    """`{"account": [...], "product": [...]}` for `components.gazetteer` (one store read).
 
     A store without accounts (a fresh clone, CI) gives the demo company's names, built in a
-    temporary SQLite file, so the bot knows the accounts the walkthrough uses.
+    temporary SQLite file, so the bot knows the accounts and products the walkthrough uses.
     """
-    names = _store_account_names(url)
-    if not names:
+    names = _store_names(url)
+    if not names["account"]:
         with tempfile.TemporaryDirectory() as tmp:
             demo_url = f"sqlite:///{tmp}/demo.sqlite3"
             from crm_store import demo, migrate
@@ -99,30 +99,69 @@ def account_names(url: str | None = None) -> list[str]:
             migrate.upgrade(demo_url)
             with session_scope(demo_url) as session:
                 demo.seed(session)
-            names = _store_account_names(demo_url)
+            names = _store_names(demo_url)
+    return {
+        "account": account_forms(names["account"]),
+        "product": product_forms(names["product"]),
+    }
+
+
+def account_names(url: str | None = None) -> list[str]:
+    """Every account name in the CRM store (or the demo company's), plus "Corp." forms."""
+    return gazetteer_names(url)["account"]
+
+
+def product_names(url: str | None = None) -> list[str]:
+    """Every active product's name in the CRM store (or the demo's), plus the spoken forms."""
+    return gazetteer_names(url)["product"]
+
+
+def account_forms(names: list[str]) -> list[str]:
+    """The names plus the form with a trailing dot ("Acme Corp.") for company abbreviations."""
     forms = set(names)
     forms.update(f"{n}." for n in names if n.split()[-1].lower() in _ABBREVIATIONS)
     return sorted(forms)
 
 
+def product_forms(names: list[str]) -> list[str]:
+    """The catalogue names plus how people say them: without the qualifiers.
+
+    "Analytics add-on (annual)" is written "analytics add-on" in a chat and "API call pack,
+    1M calls" "API call pack": the bracketed billing detail and the variant after a comma are
+    not part of what a person types ("CRM seat" then names the product line).
+    """
+    forms = set(names)
+    for name in names:
+        bare = _BRACKETED.sub("", name).strip(" ,")
+        forms.update(f for f in (bare, bare.split(",")[0].strip()) if len(f) >= 3)
+    return sorted(forms)
+
+
 _ABBREVIATIONS = {"corp", "inc", "ltd", "co", "llc", "plc", "gmbh", "ag", "sa", "bv"}
+_BRACKETED = re.compile(r"\s*\([^)]*\)")
 
 
-def _store_account_names(url: str | None) -> list[str]:
+def _store_names(url: str | None) -> dict[str, list[str]]:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
     from crm_store.db import database_url, session_scope
-    from crm_store.models import Account
+    from crm_store.models import Account, Product
 
+    empty: dict[str, list[str]] = {"account": [], "product": []}
     resolved = url or database_url()
     if resolved.startswith("sqlite:///") and not Path(resolved.removeprefix("sqlite:///")).exists():
-        return []  # do not create an empty database file just to look into it
+        return empty  # do not create an empty database file just to look into it
     try:
         with session_scope(resolved) as session:
-            return sorted({name for name in session.scalars(select(Account.name)) if name})
+            accounts = session.scalars(select(Account.name))
+            products = session.scalars(select(Product.name).where(Product.active.is_(True)))
+            return {
+                "account": sorted({name for name in accounts if name}),
+                "product": sorted({name for name in products if name}),
+            }
     except SQLAlchemyError:
-        return []  # no database or no schema yet
+        return empty  # no database or no schema yet
 
 
 def ensure_model(out_dir: Path | None = None, *, quiet: bool = False) -> Path:

@@ -26,7 +26,7 @@ _COMPANY_PREFIX = re.compile(
     r"^\s*(?:i work (?:at|for)|we are|we're|i'm (?:at|with|from)|the company is|it's|from)\s+",
     re.IGNORECASE,
 )
-LEAD_SLOTS = ("name", "company", "need")
+LEAD_SLOTS = ("name", "company", "need", "product")
 
 
 def _strip_prefix(pattern: re.Pattern[str], value: Any) -> Any:
@@ -84,6 +84,17 @@ class ValidateLeadForm(CrmFormValidation):
         return {"need": need}
 
 
+def with_product(need: str | None, product: str | None) -> str | None:
+    """The need, naming the catalogue product the person mentioned if it does not already.
+
+    "I'm interested in the label printer LP-4" opens the lead form; the answer to "what are
+    you looking for?" may not repeat the product, so the sales rep would lose it.
+    """
+    if not product or (need and product.casefold() in need.casefold()):
+        return need
+    return f"{need} (product: {product})" if need else f"Product: {product}"
+
+
 class ActionCreateLead(CrmAction):
     """Records the lead and thanks the person."""
 
@@ -97,13 +108,14 @@ class ActionCreateLead(CrmAction):
         """Create the lead through `crm_store.queries.leads.create_lead`, then reset."""
         email = parse_email(tracker.get_slot("email")) or scope_from_tracker(tracker).email
         name = tracker.get_slot("name") or ""
+        need = with_product(tracker.get_slot("need"), tracker.get_slot("product"))
         with session_scope() as session:
             lead = create_lead(
                 session=session,
                 name=name,
                 email=email or "",
                 company=tracker.get_slot("company"),
-                need=tracker.get_slot("need"),
+                need=need,
             )
             # Scored in the same transaction, so the `lead_created` event's rules (the hot-lead
             # starter rule reads `lead.score`) see the score when the worker picks it up.

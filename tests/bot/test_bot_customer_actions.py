@@ -190,7 +190,27 @@ async def test_lead_form_validates_and_creates_a_lead(crm_db: str, domain: dict)
             "A CRM for 30 sales people",
             "web_chat",
         )
-    assert slot_events(events) == {"name": None, "company": None, "need": None}
+    assert slot_events(events) == {"name": None, "company": None, "need": None, "product": None}
+
+
+async def test_a_product_named_earlier_goes_into_the_leads_need(crm_db: str, domain: dict) -> None:
+    slots = {
+        "name": "Ana Silva",
+        "email": "ana@contoso.example",
+        "company": "Contoso",
+        "need": "Six of them for our warehouse",
+        "product": "label printer LP-4",
+    }
+    await run(ActionCreateLead(), make_tracker("x", slots=slots), domain)
+    repeated = {**slots, "email": "ana2@contoso.example", "need": "A Label Printer LP-4 please"}
+    await run(ActionCreateLead(), make_tracker("x", slots=repeated), domain)
+    with session_scope() as session:
+        rows = session.execute(select(Lead.email, Lead.need).where(Lead.company == "Contoso"))
+        needs = dict(rows.tuples().all())
+    assert needs == {
+        "ana@contoso.example": "Six of them for our warehouse (product: label printer LP-4)",
+        "ana2@contoso.example": "A Label Printer LP-4 please",
+    }
 
 
 async def test_handoff_records_a_system_message(crm_db: str, domain: dict) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import spacy
 from components.gazetteer import GazetteerEntityExtractor
 from components.linear_intent_classifier import LinearIntentClassifier
 from components.sentence_featurizer import MiniLMFeaturizer
@@ -139,16 +140,22 @@ def check_classifier(tmp: Path) -> dict[str, Any]:
 
 
 def check_gazetteer(tmp: Path) -> dict[str, Any]:
-    """Longest exact names, both "Corp" forms, CRF overlap replaced, persist -> load."""
+    """spaCy PhraseMatcher names: longest match, "Corp."/"Inc." at a sentence end, products,
+    spans on Rasa's tokens, CRF overlaps replaced, and persist -> load gives the same."""
     (tmp / "storage").mkdir()
     storage = LocalModelStorage(tmp / "storage")
     path = tmp / "gazetteer.json"
-    path.write_text(json.dumps({"account": ["Acme Corp", "Acme", "Blue Harbor Bank"]}))
+    names = {
+        "account": ["Acme Corp", "Acme", "Blue Harbor Bank", "Globex Inc"],
+        "product": ["Label printer LP-4", "Analytics add-on"],
+        "ignored": ["summary"],  # an entity the config does not ask for
+    }
+    path.write_text(json.dumps(names))
     data = TrainingData(
         _messages(TRAIN), lookup_tables=[{"name": "account", "elements": ["Initech"]}]
     )
     resource = Resource("gaz")
-    config = {"path": str(path), "entities": ["account"]}
+    config = {"path": str(path), "entities": ["account", "product"]}
     gaz = GazetteerEntityExtractor.create(config, storage, resource, _context("gaz"))
     gaz.train(data)
     texts = [
@@ -156,25 +163,54 @@ def check_gazetteer(tmp: Path) -> dict[str, Any]:
         "how is blue harbor bank doing",
         "deals at initech, please",
         "nothing here",
+        "Globex Inc. wants the analytics add-on",
+        "i'm interested in the label printer lp-4.",
+        "is that a non-Acme deal or GLOBEX INC.",
+        "log a call with Acme Corp. They asked about Label Printer LP-4",
     ]
     probes = [Message(data={"text": t}) for t in texts]
-    probes[0].set("entities", [{"entity": "account", "value": "Corp.", "start": 17, "end": 22}])
+    crf = [
+        {"entity": "account", "value": "Corp.", "start": 17, "end": 22},
+        {"entity": "due", "value": "for", "start": 8, "end": 11},  # another type stays
+    ]
+    probes[0].set("entities", crf)
+    probes[5].set("entities", [{"entity": "account", "value": "label", "start": 22, "end": 27}])
     _tokenize(probes)
     gaz.process(probes)
     found = [[(e["entity"], e["value"]) for e in m.get("entities", [])] for m in probes]
     assert found == [
-        [("account", "Acme Corp")],
+        [("due", "for"), ("account", "Acme Corp")],
         [("account", "blue harbor bank")],
         [("account", "initech")],
         [],
+        [("account", "Globex Inc"), ("product", "analytics add-on")],
+        [("product", "label printer lp-4")],
+        [("account", "GLOBEX INC")],
+        [("account", "Acme Corp"), ("product", "Label Printer LP-4")],
     ], found
-    span = probes[0].get("entities")[0]
-    assert texts[0][span["start"] : span["end"]] == "Acme Corp"
+    for text, message in zip(texts, probes, strict=True):
+        for entity in message.get("entities", []):
+            assert text[entity["start"] : entity["end"]] == entity["value"], (text, entity)
+    # "Corp." and "Inc." stay one token in spaCy's English tokenizer, even at a sentence end.
+    nlp = spacy.blank("en")
+    assert [t.text for t in nlp.make_doc("a summary of Acme Corp.")][-1] == "Corp."
+    assert [t.text for t in nlp.make_doc("ask Globex Inc.")][-1] == "Inc."
+    assert set(gaz.names) == {"account", "product"}
+    assert "Initech" in gaz.names["account"] and "summary" not in gaz.names["account"]
     loaded = GazetteerEntityExtractor.load(config, storage, resource, _context("gaz"))
+    assert loaded.names == gaz.names
     again = [Message(data={"text": t}) for t in texts]
     _tokenize(again)
     loaded.process(again)
-    assert [m.get("entities", []) for m in again][1:] == [m.get("entities", []) for m in probes][1:]
+    again_found = [[(e["entity"], e["value"]) for e in m.get("entities", [])] for m in again]
+    assert again_found[1:] == found[1:], again_found
+    assert again_found[0] == [("account", "Acme Corp")]
+    try:
+        GazetteerEntityExtractor.load(config, storage, Resource("absent"), _context("gaz"))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("loading a model without the gazetteer's names must fail")
     return {"found": found}
 
 
