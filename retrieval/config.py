@@ -11,6 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Measured in docs/benchmarks.md ("Retrieval"): exact flat search stays inside the 25 ms
 # budget (embedding included) up to about this many vectors; above it HNSW takes over.
 APPROX_THRESHOLD_DEFAULT = 60_000
+# Token vectors for the MaxSim re-rank are kept up to this many chunks (~280 MB of float16
+# at 800 characters per chunk); a help centre fits, a 100k-chunk index does not.
+LATE_MAX_CHUNKS_DEFAULT = 2_000
 
 
 def _env(name: str, default: str) -> str:
@@ -37,6 +40,8 @@ class RetrievalSettings:
         max_query_chars: longer queries are refused with a clear message.
         chunk_chars: target chunk size in characters; chunk_overlap: characters repeated.
         index_path: index folder (default `var_dir/retrieval/index`).
+        late_max_chunks: above this many chunks the index keeps no token vectors and skips
+            the MaxSim re-rank (memory: ~140 KB per 800-character chunk, `retrieval.late`).
     """
 
     var_dir: Path = field(default_factory=lambda: Path(_env("VAR_DIR", str(REPO_ROOT / "var"))))
@@ -52,6 +57,9 @@ class RetrievalSettings:
     chunk_chars: int = 800
     chunk_overlap: int = 120
     index_path: Path | None = field(default_factory=lambda: _optional_path("INDEX_DIR"))
+    late_max_chunks: int = field(
+        default_factory=lambda: int(_env("LATE_MAX_CHUNKS", str(LATE_MAX_CHUNKS_DEFAULT)))
+    )
 
     @property
     def index_dir(self) -> Path:

@@ -30,6 +30,29 @@ class Embedder(Protocol):
         ...
 
 
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also returns the token vectors (for late interaction, MaxSim)."""
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Return the sentence vectors and, per text, its normalised token vectors (float16).
+
+        Token vectors are the encoder's last hidden states of the real tokens ([CLS] and
+        [SEP] dropped, padding dropped), each L2-normalised, so a dot product is a cosine.
+        """
+        ...
+
+
+def token_rows(hidden: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
+    """Per text, the normalised float16 token vectors without [CLS], [SEP] and padding."""
+    out = []
+    for h, m in zip(hidden, mask, strict=True):
+        n = int(m.sum())
+        t = h[1 : n - 1] if n > 2 else h[:n]
+        t = t / np.clip(np.linalg.norm(t, axis=1, keepdims=True), 1e-12, None)
+        out.append(t.astype(np.float16))
+    return out
+
+
 class TorchEmbedder:
     """sentence-transformers on the bundled weights; the reference implementation."""
 
@@ -54,6 +77,19 @@ class TorchEmbedder:
             list(texts), batch_size=self._batch, normalize_embeddings=True, convert_to_numpy=True
         )
         return np.ascontiguousarray(out, dtype=np.float32)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Sentence vectors plus token vectors (sentence-transformers' `token_embeddings`)."""
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32), []
+        rows = self._model.encode(list(texts), batch_size=self._batch, output_value=None)
+        vecs = np.stack([r["sentence_embedding"].numpy() for r in rows]).astype(np.float32)
+        vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        tokens = []
+        for r in rows:
+            hidden = r["token_embeddings"].numpy()[None]
+            tokens += token_rows(hidden, r["attention_mask"].numpy()[None])
+        return vecs, tokens
 
 
 class OnnxEmbedder:
@@ -86,23 +122,34 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; batches are formed from length-sorted texts to limit padding."""
+        return self._encode(texts, tokens=None)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Sentence vectors plus normalised token vectors, from the same forward pass."""
+        tokens: list[np.ndarray] = [np.zeros((0, DIM), dtype=np.float16)] * len(texts)
+        return self._encode(texts, tokens), tokens
+
+    def _encode(self, texts: Sequence[str], tokens: list[np.ndarray] | None) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), self._batch):
             idx = order[start : start + self._batch]
-            out[idx] = self._encode_batch([texts[i] for i in idx])
+            hidden, mask = self._run([texts[i] for i in idx])
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+            out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            if tokens is not None:
+                for i, rows in zip(idx, token_rows(hidden, mask), strict=True):
+                    tokens[i] = rows
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         encs = self._tok.encode_batch(texts)
         ids = np.array([e.ids for e in encs], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         session = self._sessions["query" if len(texts) == 1 else "batch"]
-        hidden = session.run(["last_hidden_state"], feeds)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return session.run(["last_hidden_state"], feeds)[0], mask
 
 
 def _options(ort: object, threads: int) -> object:

@@ -50,6 +50,9 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, path: Path | None = None) -> None:
         self.inner, self.dim, self.path = inner, inner.dim, path
         self._cache: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, np.ndarray] = {}  # in memory only (tens of MB per corpus)
+        if hasattr(inner, "encode_with_tokens"):
+            self.encode_with_tokens = self._encode_with_tokens
         if path and path.exists():
             data = np.load(path, allow_pickle=False)
             self._cache = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
@@ -70,6 +73,15 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
+
+    def _encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Like `encode`, plus token vectors (offered only when the inner embedder has them)."""
+        new = list(dict.fromkeys(t for t in texts if t not in self._tokens))
+        if new:
+            vecs, tokens = self.inner.encode_with_tokens(new)  # type: ignore[attr-defined]
+            for text, vec, rows in zip(new, vecs, tokens, strict=True):
+                self._cache[text], self._tokens[text] = vec, rows
+        return self.encode(texts), [self._tokens[t] for t in texts]
 
 
 def corpus_chunks(path: Path, cols: Columns) -> list[Chunk]:
@@ -125,12 +137,22 @@ def run_queries(
     secs: list[float] = []
     for query in queries:
         start = time.perf_counter()
-        vector = embedder.encode([query])
-        groups = index.search_groups(query, "internal", vector=vector)
+        vector, tokens = _embed_query(index, embedder, query)
+        groups = index.search_groups(query, "internal", vector=vector, tokens=tokens)
         feats.append(features(query, groups, index.chunks))
         secs.append(time.perf_counter() - start)
         rankings.append([g.group for g in groups])
     return rankings, np.array(feats).reshape(len(queries), 3), np.array(secs)
+
+
+def _embed_query(
+    index: KnowledgeIndex, embedder: Embedder, query: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The query's vector (and token vectors when the index re-ranks by MaxSim)."""
+    if index.late_active and hasattr(embedder, "encode_with_tokens"):
+        vecs, tokens = embedder.encode_with_tokens([query])
+        return vecs, tokens[0]
+    return embedder.encode([query]), None
 
 
 def retrieval_metrics(rankings: list[list[str]], gold: list[str]) -> dict[str, float]:

@@ -8,16 +8,24 @@ docs/benchmarks.md: question + body fusion beats either view alone).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+LATE_GROUPS = 10  # groups re-ranked by late interaction (top 5 or 20 measured the same)
 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Weights of the three signals; they sum to 1 for the dense part plus `lexical`."""
+    """Weights of the signals; `key` + `body` (+ `lexical`) make the dense fused score.
+
+    `late` is the share of MaxSim (`retrieval.late`) in the final score of the top
+    `LATE_GROUPS` groups: `(1 - late) * fused + late * maxsim`; 0.4 was chosen inside every
+    fold of a 5-fold cross-validation on the training queries (docs/benchmarks.md).
+    """
 
     key: float = 0.5
     body: float = 0.5
     lexical: float = 0.0
+    late: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class GroupScore:
     key: float
     body: float
     lexical: float
+    late: float | None = None  # MaxSim of the group's best chunk; None when not re-ranked
 
 
 def fuse(
@@ -79,3 +88,32 @@ def _best_per_group(
         if group not in best or score > best[group][1]:
             best[group] = (chunk_id, score)
     return best
+
+
+def rerank_late(
+    groups: list[GroupScore],
+    late_of: Callable[[GroupScore], float | None],
+    weight: float,
+) -> list[GroupScore]:
+    """Re-rank the top `LATE_GROUPS` groups by `(1 - weight) * fused + weight * maxsim`.
+
+    Args:
+        groups: fused groups, best first.
+        late_of: the group's MaxSim (best over its candidate chunks), None when unknown.
+        weight: the `late` fusion weight; 0 returns the groups unchanged.
+
+    Returns:
+        The re-ranked top groups followed by the rest, whose scores are scaled by
+        `1 - weight` so every score stays on one scale (the rest had MaxSim 0 at most).
+    """
+    if weight <= 0 or not groups:
+        return groups
+    top = []
+    for g in groups[:LATE_GROUPS]:
+        late = late_of(g)
+        if late is None:
+            return groups  # no token vectors (e.g. an index loaded without them): no re-rank
+        top.append(replace(g, score=(1 - weight) * g.score + weight * late, late=late))
+    top.sort(key=lambda g: (-g.score, g.group))
+    rest = [replace(g, score=(1 - weight) * g.score) for g in groups[LATE_GROUPS:]]
+    return top + rest
