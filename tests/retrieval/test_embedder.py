@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from retrieval.config import RetrievalSettings
-from retrieval.embedder import Embedder, TorchEmbedder
+from retrieval.embedder import Embedder, TorchEmbedder, length_batches
 
 TEXTS = [
     "How do I reset my password?",
@@ -43,3 +43,21 @@ def test_onnx_matches_sentence_transformers_live(
 
 def test_empty_batch(embedder: Embedder) -> None:
     assert embedder.encode([]).shape == (0, 384)
+
+
+def test_length_batches_never_mix_short_and_long_texts() -> None:
+    lengths = [10, 200, 12, 180, 11, 9, 170, 12]
+    batches = length_batches(lengths, 3)
+    assert sorted(i for b in batches for i in b.tolist()) == list(range(len(lengths)))
+    for b in batches:
+        sizes = [lengths[i] for i in b]
+        assert len(b) <= 3 and max(sizes) <= 1.25 * min(sizes) + 8
+    assert [lengths[i] for i in batches[0]] == [9, 10, 11]
+    assert length_batches([], 3) == []
+
+
+def test_mixed_lengths_embed_like_one_at_a_time(embedder: Embedder) -> None:
+    texts = ["Short title", TEXTS[1], "x", TEXTS[1][:300], "Another key"]
+    together = embedder.encode(texts)
+    alone = np.vstack([embedder.encode([t]) for t in texts])
+    assert (np.sum(together * alone, axis=1) >= 0.9999).all()
