@@ -68,12 +68,13 @@ def pick(matches: list[AccountMatch]) -> AccountMatch | None:
 
 def choice_buttons(matches: list[AccountMatch]) -> list[dict[str, str]]:
     """One button per candidate; the payload names the account by id so it cannot be
-    ambiguous again, even when two accounts share a name."""
+    ambiguous again, even when two accounts share a name. The intent is `inform`, as for a
+    typed answer: the rule for `inform` resumes the waiting request."""
     duplicates = {m.name for m in matches if [n.name for n in matches].count(m.name) > 1}
     return [
         {
             "title": f"{m.name} (#{m.account_id})" if m.name in duplicates else m.name,
-            "payload": "/choose_account" + json.dumps({"account": f"#{m.account_id}"}),
+            "payload": "/inform" + json.dumps({"account": f"#{m.account_id}"}),
         }
         for m in matches
     ]

@@ -213,7 +213,7 @@ async def test_an_ambiguous_account_waits_then_resumes_with_the_same_window(
     assert responses(messages) == ["utter_which_account"]
     slots = slot_events(events)
     assert slots["pending_intent"] == "automation_activity" and slots["pending_text"] == text
-    chosen = make_tracker(f"/choose_account{{\"account\": \"{ACME}\"}}", "choose_account",
+    chosen = make_tracker(f"/inform{{\"account\": \"{ACME}\"}}", "inform",
                           entities=[{"entity": "account", "value": ACME}], slots=slots,
                           crm=rep_identity())
     _, resumed = await run(ActionResumeAccountRequest(), chosen, domain)

@@ -67,8 +67,8 @@ async def test_a_vague_name_offers_the_candidates_as_buttons(crm_db: str, domain
     titles = [button["title"] for button in messages[0]["buttons"]]
     assert {DEMO_CREDENTIALS.rep_account_name, DEMO_CREDENTIALS.similar_account_name} <= set(titles)
     payload = messages[0]["buttons"][0]["payload"]
-    assert payload.startswith("/choose_account{")
-    assert json.loads(payload[len("/choose_account") :])["account"].startswith("#")
+    assert payload.startswith("/inform{")
+    assert json.loads(payload[len("/inform") :])["account"].startswith("#")
     assert slot_events(events)["pending_intent"] == "account_summary"
 
 
@@ -77,7 +77,7 @@ async def test_choosing_a_button_resumes_the_waiting_request(crm_db: str, domain
     target = account_id(DEMO_CREDENTIALS.similar_account_name)
     payload_entity = {"entity": "account", "value": f"#{target}"}
     tracker = make_tracker(
-        f'/choose_account{{"account": "#{target}"}}', "choose_account",
+        f'/inform{{"account": "#{target}"}}', "inform",
         entities=[payload_entity], crm=crm,
         slots={"pending_intent": "log_note", "pending_text": "note for acme: prefers email"},
     )  # fmt: skip
@@ -94,7 +94,7 @@ async def test_choosing_a_button_resumes_the_waiting_request(crm_db: str, domain
 
 async def test_a_bare_account_name_from_a_rep_shows_its_summary(crm_db: str, domain: dict) -> None:
     name = DEMO_CREDENTIALS.rep_account_name
-    tracker = ask(name, "choose_account", name, crm=rep_identity())
+    tracker = ask(name, "inform", name, crm=rep_identity())
     _, messages = await run(ActionResumeAccountRequest(), tracker, domain)
     assert responses(messages) == ["utter_account_summary"]
 
