@@ -137,8 +137,10 @@ def _percentile(values: list[float], q: float) -> float:
 def run_rasa(train: Examples, texts: list[str], work: Path) -> dict[str, Any]:
     """Train the intent pipeline on `train` in `.venv-rasa` and parse `texts`."""
     from retrieval.onnx_export import export_onnx
+    from retrieval.onnx_layers import ensure_layer_graph
 
     onnx_dir = export_onnx()
+    ensure_layer_graph(onnx_dir)
     config, _ = intent_pipeline()
     (work / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     examples = [

@@ -60,7 +60,8 @@ def model_inputs_hash(bot_dir: Path = BOT_DIR) -> str:
 
 
 def _generated_inputs() -> list[Path]:
-    manifests = sorted((REPO_ROOT / "var" / "onnx").glob("minilm-*/manifest.json"))
+    onnx = REPO_ROOT / "var" / "onnx"
+    manifests = sorted([*onnx.glob("minilm-*/manifest.json"), *onnx.glob("minilm-*/layers.json")])
     return [p for p in (GAZETTEER_PATH, *manifests) if p.is_file()]
 
 
@@ -72,8 +73,10 @@ def prepare_nlu_inputs() -> Path:
     and product names (`var/nlu/gazetteer.json`), rewritten only when the lists change.
     """
     from retrieval.onnx_export import export_onnx
+    from retrieval.onnx_layers import ensure_layer_graph
 
     folder = export_onnx()
+    ensure_layer_graph(folder)  # the classifier also reads inner layers (bot/config.yml)
     text = json.dumps(gazetteer_names(), indent=1, ensure_ascii=False) + "\n"
     if not GAZETTEER_PATH.is_file() or GAZETTEER_PATH.read_text(encoding="utf-8") != text:
         GAZETTEER_PATH.parent.mkdir(parents=True, exist_ok=True)

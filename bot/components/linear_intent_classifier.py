@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 import scipy.sparse as sp
+from components.class_memory import ClassMemory
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -86,6 +87,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "max_iter": 2000,
             "random_state": 42,
             "ranking_length": 10,
+            # Nearest-example evidence added to the SVM scores (class_memory.py); 0 = off.
+            "knn_weight": 0.0,
+            "knn_k": 3,
+            # Leading columns of each dense block the memory keeps (0 = all): 384 keeps the
+            # MiniLM embedding and drops the inner-layer columns (class_memory.py says why).
+            "knn_dense_dims": 0,
         }
 
     def __init__(
@@ -108,6 +115,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.idf: Dict[Text, np.ndarray] = {}
         self.widths: Dict[Text, int] = {}
         self._coef_blocks: Optional[List[np.ndarray]] = None
+        self.memory: Optional[ClassMemory] = None
 
     @classmethod
     def create(
@@ -153,9 +161,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 out.append(block / np.clip(norms, 1e-12, None) * float(self.config["dense_weight"]))
         return out
 
-    def _matrix(self, messages: List[Message]) -> sp.csr_matrix:
+    @staticmethod
+    def _matrix(blocks: List[Any]) -> sp.csr_matrix:
         """The whole design matrix (training): the weighted blocks side by side."""
-        blocks = self._weighted_blocks(messages)
         return sp.hstack([b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks]).tocsr()
 
     def _fit_idf(self, messages: List[Message]) -> None:
@@ -202,6 +210,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         blocks = self._weighted_blocks(messages)
         for block, weights in zip(blocks, self._block_weights(), strict=True):
             scores += np.asarray(block @ weights)
+        if self.memory is not None:
+            scores += float(self.config["knn_weight"]) * self.memory.scores(blocks)
         return scores
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -217,13 +227,15 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             raise ValueError("LinearIntentClassifier found no sentence features: add a featurizer")
         self.layout = sorted({(o, s) for e in examples for o, s, _ in _blocks(e)})
         self._fit_idf(examples)
-        X = self._matrix(examples)
+        blocks = self._weighted_blocks(examples)
+        X = self._matrix(blocks)
         self.classes = np.array(labels)
         index = {label: i for i, label in enumerate(labels)}
         y = np.array([index[e.get(INTENT)] for e in examples])
-        self.temperature = self._calibrate(X, y)
+        self.temperature = self._calibrate(X, blocks, y)
         svm = self._svm().fit(X, y)
         self.coef, self.intercept = self._full_coef(svm, len(labels))
+        self.memory = self._memory(blocks, y)
         self._coef_blocks = None
         self.persist()
         return self._resource
@@ -241,8 +253,15 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         intercept[fitted] = svm.intercept_
         return coef, intercept
 
-    def _calibrate(self, X: sp.csr_matrix, y: np.ndarray) -> float:
-        """Fit the softmax temperature on out-of-fold SVM scores."""
+    def _memory(self, blocks: List[Any], y: np.ndarray) -> Optional[ClassMemory]:
+        """The nearest-example memory over `blocks`' rows, or None when `knn_weight` is 0."""
+        if float(self.config["knn_weight"]) <= 0:
+            return None
+        dims = int(self.config["knn_dense_dims"]) or None
+        return ClassMemory(blocks, y, len(self.classes), int(self.config["knn_k"]), dims)
+
+    def _calibrate(self, X: sp.csr_matrix, blocks: List[Any], y: np.ndarray) -> float:
+        """Fit the softmax temperature on out-of-fold scores (SVM + nearest examples)."""
         from sklearn.model_selection import StratifiedKFold
 
         folds = min(int(self.config["calibration_folds"]), int(np.bincount(y).min()))
@@ -257,6 +276,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             svm = self._svm().fit(X[train_idx], y[train_idx])
             coef, intercept = self._full_coef(svm, n_classes)
             oof[test_idx] = np.asarray(X[test_idx] @ coef.T) + intercept
+            memory = self._memory([b[train_idx] for b in blocks], y[train_idx])
+            if memory is not None:
+                knn = memory.scores([b[test_idx] for b in blocks])
+                oof[test_idx] += float(self.config["knn_weight"]) * knn
         return fit_temperature(oof, y)
 
     # -- inference ------------------------------------------------------------------------
@@ -300,6 +323,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         for i, (origin, _) in enumerate(self.layout):
             if origin in self.idf:
                 arrays[f"idf_{i}"] = self.idf[origin]
+        if self.memory is not None:
+            arrays.update(self.memory.to_arrays())
         with self._model_storage.write_to(self._resource) as folder:
             np.savez(folder / f"{self._resource.name}.npz", **arrays)
 
@@ -335,6 +360,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 for i, (origin, _) in enumerate(component.layout)
                 if f"idf_{i}" in data
             }
+            if "mem_meta" in data:
+                component.memory = ClassMemory.from_arrays(data)
         return component
 
 

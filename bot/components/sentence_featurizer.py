@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -32,12 +32,15 @@ logger = logging.getLogger(__name__)
 
 DIM = 384
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length, as upstream
-_FILES = ("model.onnx", "tokenizer.json")
+GRAPH = "model.onnx"
+# Same weights, inner layers as extra outputs (retrieval/onnx_layers.py makes it).
+LAYERS_GRAPH = "model_layers.onnx"
+TOKENIZER = "tokenizer.json"
 ENV_MODEL_DIR = "CRM_NLU_ONNX_DIR"
 
 
-def resolve_model_dir(configured: Text) -> Path:
-    """Find the ONNX export: a folder holding `model.onnx`, or the newest `minilm-*` in it.
+def resolve_model_dir(configured: Text, graph: Text = GRAPH) -> Path:
+    """Find the ONNX export: a folder holding `graph`, or the newest `minilm-*` in it.
 
     Args:
         configured: a path from the config (relative to Rasa's cwd `bot/`); the environment
@@ -49,8 +52,9 @@ def resolve_model_dir(configured: Text) -> Path:
     Raises:
         FileNotFoundError: when no export exists (it is made by the main venv, which has torch).
     """
+    files = (graph, TOKENIZER)
     root = Path(os.environ.get(ENV_MODEL_DIR) or configured).expanduser()
-    if all((root / name).is_file() for name in _FILES):
+    if all((root / name).is_file() for name in files):
         return root
     candidates = sorted(
         (p.parent for p in root.glob("minilm-*/manifest.json")),
@@ -58,18 +62,29 @@ def resolve_model_dir(configured: Text) -> Path:
         reverse=True,
     )
     for folder in candidates:
-        if all((folder / name).is_file() for name in _FILES):
+        if all((folder / name).is_file() for name in files):
             return folder
     raise FileNotFoundError(
-        f"no MiniLM ONNX export under {root.resolve()}; create it with "
+        f"no MiniLM ONNX export with {graph} under {root.resolve()}; create it with "
         "`.venv/bin/python -m retrieval.onnx_export` (crm_cli.rasa_model does this before training)"
     )
 
 
 class MiniLMEncoder:
-    """Tokenizer + ONNX session that turn texts into normalised 384-d vectors."""
+    """Tokenizer + ONNX session that turn texts into normalised 384-d vectors.
 
-    def __init__(self, folder: Path, threads: int, batch_threads: int) -> None:
+    With `layers`, each vector is followed by the normalised mean of those inner layers, each
+    scaled by `layer_weight`: the first 384 numbers stay the sentence embedding.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        threads: int,
+        batch_threads: int,
+        layers: Tuple[int, ...] = (),
+        layer_weight: float = 1.0,
+    ) -> None:
         """Load the graph and tokenizer from `folder` (heavy imports happen here).
 
         Two sessions: one message at a time (a chat turn) runs on `threads`, batches (training)
@@ -78,7 +93,12 @@ class MiniLMEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.layers = tuple(int(layer) for layer in layers)
+        self.layer_weight = float(layer_weight)
+        self.outputs = ["last_hidden_state", *(f"hidden_{layer}" for layer in self.layers)]
+        self.dim = DIM * len(self.outputs)
+        graph = LAYERS_GRAPH if self.layers else GRAPH
+        self._tok = Tokenizer.from_file(str(folder / TOKENIZER))
         self._tok.enable_truncation(MAX_TOKENS)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
         self._sessions: Dict[Text, Any] = {}
@@ -87,12 +107,12 @@ class MiniLMEncoder:
             opts.intra_op_num_threads = count
             opts.inter_op_num_threads = 1
             self._sessions[kind] = ort.InferenceSession(
-                str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+                str(folder / graph), opts, providers=["CPUExecutionProvider"]
             )
 
     def encode(self, texts: List[Text], batch_size: int = 64) -> np.ndarray:
         """Embed texts in length-sorted batches (little padding); rows keep input order."""
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), batch_size):
             idx = order[start : start + batch_size]
@@ -105,10 +125,14 @@ class MiniLMEncoder:
         mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         session = self._sessions["single" if len(texts) == 1 else "batch"]
-        hidden = session.run(["last_hidden_state"], feeds)[0]
+        states = session.run(self.outputs, feeds)
         weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        parts = []
+        for i, hidden in enumerate(states):
+            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+            unit = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            parts.append(unit if i == 0 else unit * self.layer_weight)
+        return np.concatenate(parts, axis=1)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -128,6 +152,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             "threads": 1,
             "batch_threads": 2,
             "batch_size": 64,
+            # Inner layers whose mean follows the embedding (1-5; [] = the embedding only).
+            "extra_layers": [],
+            "extra_layer_weight": 1.0,
         }
 
     @staticmethod
@@ -157,6 +184,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         for key in ("threads", "batch_threads", "batch_size"):
             if int(config.get(key, 1)) < 1:
                 raise ValueError(f"MiniLMFeaturizer: {key} must be >= 1, got {config[key]!r}")
+        for layer in config.get("extra_layers") or []:
+            if int(layer) not in range(1, 6):
+                raise ValueError(f"MiniLMFeaturizer: extra_layers must be 1-5, got {layer!r}")
 
     @classmethod
     def create(
@@ -168,7 +198,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> "MiniLMFeaturizer":
         """New component reading the export found from `model_dir`."""
         merged = {**cls.get_default_config(), **config}
-        source = resolve_model_dir(merged["model_dir"])
+        graph = LAYERS_GRAPH if merged.get("extra_layers") else GRAPH
+        source = resolve_model_dir(merged["model_dir"], graph)
         return cls(merged, execution_context.node_name, model_storage, resource, source)
 
     @classmethod
@@ -191,12 +222,19 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         if self._source is None:
             raise ValueError("MiniLMFeaturizer was loaded, not created; it cannot be retrained")
         with self._model_storage.write_to(self._resource) as folder:
-            for name in _FILES:
+            graph = LAYERS_GRAPH if self.config["extra_layers"] else GRAPH
+            for name in (graph, TOKENIZER):
                 shutil.copy2(self._source / name, Path(folder) / name)
         return self._resource
 
     def _new_encoder(self, folder: Path) -> MiniLMEncoder:
-        return MiniLMEncoder(folder, int(self.config["threads"]), int(self.config["batch_threads"]))
+        return MiniLMEncoder(
+            folder,
+            int(self.config["threads"]),
+            int(self.config["batch_threads"]),
+            tuple(self.config["extra_layers"] or ()),
+            float(self.config["extra_layer_weight"]),
+        )
 
     def _get_encoder(self) -> MiniLMEncoder:
         if self._encoder is None:
@@ -211,7 +249,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Add a (1, 384) dense sentence feature to each message with text."""
+        """Add a (1, 384 x (1 + extra layers)) dense sentence feature to each text."""
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text:
             return messages

@@ -104,7 +104,31 @@ def check_featurizer(tmp: Path) -> dict[str, Any]:
     empty = Message(data={"text": ""})
     featurizer.process([empty])
     assert not empty.features, "a message without text gets no features"
+    _check_inner_layers(storage, vectors)
     return {"embeddings": vectors.tolist()}
+
+
+def _check_inner_layers(storage: LocalModelStorage, plain: np.ndarray) -> None:
+    """With `extra_layers` the embedding comes first, unchanged; each layer block is scaled."""
+    config = {"extra_layers": [4, 5], "extra_layer_weight": 0.5}
+    resource = Resource("minilm_layers")
+    featurizer = MiniLMFeaturizer.create(config, storage, resource, _context("layers"))
+    featurizer.train(TrainingData(_messages(TRAIN)))
+    loaded = MiniLMFeaturizer.load(config, storage, resource, _context("layers"))
+    messages = [Message(data={"text": s}) for s in SENTENCES]
+    loaded.process(messages)
+    wide = np.vstack([m.get_dense_features("text")[1].features for m in messages])
+    assert wide.shape == (len(SENTENCES), 3 * 384), wide.shape
+    assert np.allclose(wide[:, :384], plain, atol=1e-5), "the embedding must stay first"
+    for block in (wide[:, 384:768], wide[:, 768:]):
+        assert np.allclose(np.linalg.norm(block, axis=1), 0.5, atol=1e-5)
+        assert not np.allclose(block * 2, plain, atol=1e-2), "an inner layer is not the last"
+    try:
+        MiniLMFeaturizer.validate_config({"extra_layers": [6]})
+    except ValueError as exc:
+        assert "1-5" in str(exc)
+    else:
+        raise AssertionError("layer 6 must be refused")
 
 
 def check_classifier(tmp: Path) -> dict[str, Any]:
@@ -136,6 +160,17 @@ def check_classifier(tmp: Path) -> dict[str, Any]:
         assert "two intents" in str(exc)
     else:
         raise AssertionError("training on one intent must fail")
+    knn_config = {**config, "knn_weight": 1.0, "knn_k": 2}
+    knn_resource = Resource("clf_knn")
+    knn = LinearIntentClassifier.create(knn_config, storage, knn_resource, _context("knn"))
+    knn.train(train)
+    assert knn.memory is not None and clf.memory is None
+    with_memory = knn.predict_proba(probes)
+    assert [knn.classes[i] for i in with_memory.argmax(axis=1)] == predicted
+    assert not np.allclose(with_memory, clf.predict_proba(probes)), "the memory changes scores"
+    knn_loaded = LinearIntentClassifier.load(knn_config, storage, knn_resource, _context("knn"))
+    assert knn_loaded.memory is not None
+    assert np.allclose(knn_loaded.predict_proba(probes), with_memory, atol=1e-6)
     return {"predicted": predicted, "temperature": clf.temperature}
 
 
