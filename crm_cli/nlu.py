@@ -108,6 +108,24 @@ def scores(
     return metrics
 
 
+def threshold_curve(
+    gold: list[str], predicted: list[tuple[str, float]], oos_label: str
+) -> list[dict[str, float]]:
+    """In-scope accuracy and oos recall at each threshold (0.05 steps): the trade-off to
+    choose the config's threshold from, on validation rows."""
+    curve = []
+    for t in (round(0.05 * i, 2) for i in range(1, 20)):
+        m = scores(gold, predicted, t, oos_label)
+        curve.append(
+            {
+                "threshold": t,
+                "in_scope_accuracy": round(m["in_scope_accuracy"], 4),
+                "oos_recall": round(m["oos_recall"], 4),
+            }
+        )
+    return curve
+
+
 def best_threshold(gold: list[str], predicted: list[tuple[str, float]], oos_label: str) -> float:
     """The threshold (0.05 steps) maximising in-scope accuracy + oos recall on these rows."""
     grid = [round(0.05 * i, 2) for i in range(1, 20)]
@@ -212,6 +230,7 @@ def evaluate(
         metrics["validation_best_threshold"] = best_threshold(
             val_set.labels, predicted[n_test:], oos_label
         )
+        metrics["validation_curve"] = threshold_curve(val_set.labels, predicted[n_test:], oos_label)
     timings = raw["parse_ms"]
     metrics.update(
         threshold=threshold,

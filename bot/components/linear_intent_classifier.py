@@ -88,6 +88,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "random_state": 42,
             "ranking_length": 10,
             # Nearest-example evidence added to the SVM scores (class_memory.py); 0 = off.
+            # A list: the weight with the best out-of-fold accuracy on the training data.
             "knn_weight": 0.0,
             "knn_k": 3,
             # Leading columns of each dense block the memory keeps (0 = all): 384 keeps the
@@ -111,6 +112,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
         self.temperature = 1.0
+        self.knn_weight = 0.0
         self.layout: List[Tuple[Text, bool]] = []
         self.idf: Dict[Text, np.ndarray] = {}
         self.widths: Dict[Text, int] = {}
@@ -211,7 +213,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         for block, weights in zip(blocks, self._block_weights(), strict=True):
             scores += np.asarray(block @ weights)
         if self.memory is not None:
-            scores += float(self.config["knn_weight"]) * self.memory.scores(blocks)
+            scores += self.knn_weight * self.memory.scores(blocks)
         return scores
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -232,10 +234,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.classes = np.array(labels)
         index = {label: i for i, label in enumerate(labels)}
         y = np.array([index[e.get(INTENT)] for e in examples])
-        self.temperature = self._calibrate(X, blocks, y)
+        self.knn_weight, self.temperature = self._calibrate(X, blocks, y)
         svm = self._svm().fit(X, y)
         self.coef, self.intercept = self._full_coef(svm, len(labels))
-        self.memory = self._memory(blocks, y)
+        self.memory = self._memory(blocks, y) if self.knn_weight > 0 else None
         self._coef_blocks = None
         self.persist()
         return self._resource
@@ -253,34 +255,51 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         intercept[fitted] = svm.intercept_
         return coef, intercept
 
-    def _memory(self, blocks: List[Any], y: np.ndarray) -> Optional[ClassMemory]:
-        """The nearest-example memory over `blocks`' rows, or None when `knn_weight` is 0."""
-        if float(self.config["knn_weight"]) <= 0:
-            return None
+    def _knn_candidates(self) -> List[float]:
+        value = self.config["knn_weight"]
+        weights = value if isinstance(value, (list, tuple)) else [value]
+        return sorted({max(0.0, float(w)) for w in weights})
+
+    def _memory(self, blocks: List[Any], y: np.ndarray) -> ClassMemory:
+        """The nearest-example memory over `blocks`' rows."""
         dims = int(self.config["knn_dense_dims"]) or None
         return ClassMemory(blocks, y, len(self.classes), int(self.config["knn_k"]), dims)
 
-    def _calibrate(self, X: sp.csr_matrix, blocks: List[Any], y: np.ndarray) -> float:
-        """Fit the softmax temperature on out-of-fold scores (SVM + nearest examples)."""
+    def _calibrate(self, X: sp.csr_matrix, blocks: List[Any], y: np.ndarray) -> Tuple[float, float]:
+        """The memory's weight and the softmax temperature, from out-of-fold scores.
+
+        The weight is the candidate with the best out-of-fold accuracy (ties: the smaller):
+        neighbours help where an intent has several phrasings (BANKING77) and can hurt where
+        messages differ mostly by names (the bot's own data), so the data decides.
+        """
         from sklearn.model_selection import StratifiedKFold
 
+        candidates = self._knn_candidates()
         folds = min(int(self.config["calibration_folds"]), int(np.bincount(y).min()))
         if folds < 2:
             logger.debug("Too few examples per intent to calibrate; temperature stays 1.")
-            return 1.0
+            return candidates[-1], 1.0
         n_classes = len(self.classes)
         oof = np.zeros((X.shape[0], n_classes))
+        knn = np.zeros((X.shape[0], n_classes))
         seed = int(self.config["random_state"])
         splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
         for train_idx, test_idx in splitter.split(np.zeros(len(y)), y):
             svm = self._svm().fit(X[train_idx], y[train_idx])
             coef, intercept = self._full_coef(svm, n_classes)
             oof[test_idx] = np.asarray(X[test_idx] @ coef.T) + intercept
-            memory = self._memory([b[train_idx] for b in blocks], y[train_idx])
-            if memory is not None:
-                knn = memory.scores([b[test_idx] for b in blocks])
-                oof[test_idx] += float(self.config["knn_weight"]) * knn
-        return fit_temperature(oof, y)
+            if candidates[-1] > 0:
+                memory = self._memory([b[train_idx] for b in blocks], y[train_idx])
+                knn[test_idx] = memory.scores([b[test_idx] for b in blocks])
+        accuracy = [((oof + w * knn).argmax(axis=1) == y).mean() for w in candidates]
+        weight = candidates[int(np.argmax(accuracy))]
+        logger.info(
+            "LinearIntentClassifier: out-of-fold accuracy %s for memory weights %s; using %s",
+            [round(float(a), 4) for a in accuracy],
+            candidates,
+            weight,
+        )
+        return weight, fit_temperature(oof + weight * knn, y)
 
     # -- inference ------------------------------------------------------------------------
 
@@ -316,6 +335,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "coef": self.coef.astype(np.float32),
             "intercept": self.intercept.astype(np.float64),
             "temperature": np.array([self.temperature]),
+            "knn_weight": np.array([self.knn_weight]),
             "layout_origin": np.array([o for o, _ in self.layout], dtype=str),
             "layout_sparse": np.array([s for _, s in self.layout], dtype=bool),
             "layout_width": np.array([self.widths[o] for o, _ in self.layout], dtype=np.int64),
@@ -347,6 +367,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             component.coef = data["coef"].astype(np.float64)
             component.intercept = data["intercept"]
             component.temperature = float(data["temperature"][0])
+            component.knn_weight = float(data["knn_weight"][0]) if "knn_weight" in data else 0.0
             component.layout = [
                 (str(o), bool(s))
                 for o, s in zip(data["layout_origin"], data["layout_sparse"], strict=True)

@@ -169,7 +169,12 @@ def check_classifier(tmp: Path) -> dict[str, Any]:
     assert [knn.classes[i] for i in with_memory.argmax(axis=1)] == predicted
     assert not np.allclose(with_memory, clf.predict_proba(probes)), "the memory changes scores"
     knn_loaded = LinearIntentClassifier.load(knn_config, storage, knn_resource, _context("knn"))
-    assert knn_loaded.memory is not None
+    assert knn_loaded.memory is not None and knn_loaded.knn_weight == knn.knn_weight == 1.0
+    choose = {**knn_config, "knn_weight": [0.0, 0.5, 1.0]}
+    chooser = LinearIntentClassifier.create(choose, storage, Resource("c"), _context("c"))
+    chooser.train(train)
+    assert chooser.knn_weight in (0.0, 0.5, 1.0)
+    assert (chooser.memory is None) == (chooser.knn_weight == 0.0)
     assert np.allclose(knn_loaded.predict_proba(probes), with_memory, atol=1e-6)
     return {"predicted": predicted, "temperature": clf.temperature}
 

@@ -13,7 +13,7 @@ import pytest
 import typer
 import yaml
 
-from crm_cli.nlu import best_threshold, intent_pipeline, read_examples, scores
+from crm_cli.nlu import best_threshold, intent_pipeline, read_examples, scores, threshold_curve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,16 @@ def test_best_threshold_separates_confident_from_unsure() -> None:
     gold = ["a", "a", "oos", "oos"]
     predicted = [("a", 0.9), ("a", 0.7), ("a", 0.3), ("a", 0.4)]
     assert 0.4 < best_threshold(gold, predicted, "oos") <= 0.7
+
+
+def test_threshold_curve_trades_in_scope_accuracy_for_oos_recall() -> None:
+    gold = ["a", "a", "b", "oos", "oos"]
+    predicted = [("a", 0.9), ("a", 0.4), ("b", 0.7), ("a", 0.5), ("oos", 0.9)]
+    curve = {round(p["threshold"], 2): p for p in threshold_curve(gold, predicted, "oos")}
+    assert len(curve) == 19
+    assert curve[0.3] == {"threshold": 0.3, "in_scope_accuracy": 1.0, "oos_recall": 0.5}
+    assert curve[0.45]["in_scope_accuracy"] == round(2 / 3, 4) and curve[0.45]["oos_recall"] == 0.5
+    assert curve[0.55]["in_scope_accuracy"] == round(2 / 3, 4) and curve[0.55]["oos_recall"] == 1.0
 
 
 def test_read_examples_names_the_missing_column(tmp_path: Path) -> None:
