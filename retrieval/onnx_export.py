@@ -56,7 +56,7 @@ def export_onnx(settings: RetrievalSettings | None = None) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    _export_graph(source, tmp / "model.onnx")
+    export_graph(source, tmp / "model.onnx")
     shutil.copy2(source / "tokenizer.json", tmp / "tokenizer.json")
     manifest = {"model_hash": model_hash(source), "opset": OPSET, "source": str(source)}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -65,7 +65,12 @@ def export_onnx(settings: RetrievalSettings | None = None) -> Path:
     return target
 
 
-def _export_graph(source: Path, out: Path) -> None:
+def export_graph(source: Path, out: Path, inner_layers: tuple[int, ...] = ()) -> None:
+    """Write the ONNX graph of the model in `source` to `out`.
+
+    `inner_layers` adds outputs `hidden_<i>` (sentence-transformers' `hidden_states[i]`)
+    after `last_hidden_state`; without them the graph is the plain encoder.
+    """
     # Heavy imports stay here: a process that only queries never needs torch.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never call the hub
     import torch
@@ -80,10 +85,17 @@ def _export_graph(source: Path, out: Path) -> None:
             self.bert = bert
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
-            return self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            result = self.bert(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                output_hidden_states=bool(inner_layers),
+            )
+            if not inner_layers:
+                return result.last_hidden_state
+            return (result.last_hidden_state, *(result.hidden_states[i] for i in inner_layers))
 
+    names = ["last_hidden_state", *(f"hidden_{i}" for i in inner_layers)]
     model = _Encoder().eval()
     dummy = torch.ones((1, 8), dtype=torch.int64)
     axes = {0: "batch", 1: "seq"}
@@ -93,12 +105,12 @@ def _export_graph(source: Path, out: Path) -> None:
             (dummy, dummy, torch.zeros_like(dummy)),
             str(out),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
+            output_names=names,
             dynamic_axes={
                 "input_ids": axes,
                 "attention_mask": axes,
                 "token_type_ids": axes,
-                "last_hidden_state": axes,
+                **{name: axes for name in names},
             },
             opset_version=OPSET,
             dynamo=False,

@@ -43,45 +43,6 @@ def ensure_layer_graph(folder: Path) -> Path:
 
 
 def _export(out: Path) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never call the hub
-    import torch
-    from transformers import AutoModel
+    from retrieval.onnx_export import export_graph, model_dir
 
-    from retrieval.onnx_export import OPSET, model_dir
-
-    bert = AutoModel.from_pretrained(str(model_dir())).eval()
-
-    class _Encoder(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
-            result = self.bert(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=token_type_ids,
-                output_hidden_states=True,
-            )
-            inner = tuple(result.hidden_states[i] for i in INNER_LAYERS)
-            return (result.last_hidden_state, *inner)
-
-    names = ["last_hidden_state", *(f"hidden_{i}" for i in INNER_LAYERS)]
-    axes = {0: "batch", 1: "seq"}
-    dummy = torch.ones((1, 8), dtype=torch.int64)
-    with torch.no_grad():
-        torch.onnx.export(
-            _Encoder().eval(),
-            (dummy, dummy, torch.zeros_like(dummy)),
-            str(out),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=names,
-            dynamic_axes={
-                "input_ids": axes,
-                "attention_mask": axes,
-                "token_type_ids": axes,
-                **{name: axes for name in names},
-            },
-            opset_version=OPSET,
-            dynamo=False,
-        )
+    export_graph(model_dir(), out, INNER_LAYERS)
