@@ -50,10 +50,9 @@ class ClassMemory:
         self.k = int(k)
         self.n_classes = int(n_classes)
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.blocks = [_compact(block, dense_dims) for block in blocks]
-        # Sparse blocks are searched transposed (features x examples, CSR): a message touches
-        # only the rows of its own few n-grams instead of every stored example.
-        self._by_feature = [b.T.tocsr() if sp.issparse(b) else b.T for b in self.blocks]
+        # Kept transposed (features x examples; sparse as CSR): a message touches only the
+        # rows of its own few n-grams instead of every stored example. Only this copy is kept.
+        self._by_feature = [_transposed(_compact(block, dense_dims)) for block in blocks]
         counts = np.bincount(self.labels, minlength=self.n_classes)
         self.width = max(int(counts.max()), 1)
         # Each row's slot in a (classes x width) grid: its rank among its class's rows.
@@ -62,6 +61,11 @@ class ClassMemory:
         self.slots = np.empty(len(self.labels), dtype=np.int64)
         self.slots[order] = np.arange(len(order)) - np.repeat(starts, counts)
         self.counts = counts
+
+    @property
+    def blocks(self) -> List[Any]:
+        """The stored blocks with one row per example (derived; for persisting)."""
+        return [_transposed(b) for b in self._by_feature]
 
     def similarities(self, queries: List[Any]) -> np.ndarray:
         """Dot products of each query row with every stored row, summed over the blocks."""
@@ -98,7 +102,7 @@ class ClassMemory:
         """Plain arrays for an `.npz` (no pickles)."""
         arrays: Dict[str, np.ndarray] = {
             "mem_labels": self.labels,
-            "mem_meta": np.array([self.k, self.n_classes, len(self.blocks)], dtype=np.int64),
+            "mem_meta": np.array([self.k, self.n_classes, len(self._by_feature)], dtype=np.int64),
         }
         for i, block in enumerate(self.blocks):
             if sp.issparse(block):
@@ -127,6 +131,10 @@ class ClassMemory:
                     )
                 )
         return cls(blocks, data["mem_labels"], n_classes, k)
+
+
+def _transposed(block: Any) -> Any:
+    return block.T.tocsr() if sp.issparse(block) else block.T
 
 
 def _compact(block: Any, dense_dims: int | None) -> Any:
