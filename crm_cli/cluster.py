@@ -30,7 +30,7 @@ from retrieval.config import RetrievalSettings
 console = Console(stderr=True)
 
 
-LOCK_LIFETIME_S = "20"
+LOCK_LIFETIME_S = "6"
 # One JSON object per log line with the request and conversation ids: `grep <request id>`
 # over var/cluster/logs/*.log follows one turn through the API and the action server.
 JSON_LOGS = {"CRM_LOG_FORMAT": "json"}
@@ -100,10 +100,8 @@ class ClusterConfig:
             "REDIS_PASSWORD": self.redis_password,
             # A replica killed mid-turn leaves that conversation's lock in Redis until the
             # lock's lifetime ends (Rasa's default: 60 s, longer than the API's 30 s turn
-            # timeout, so the conversation's next turns would time out too). It also bounds
-            # how long a queued turn of the same conversation may wait for the lock (its
-            # ticket expires after it): 10 s dropped queued turns in a loaded test run, so 20 s,
-            # still inside the API's 30 s.
+            # timeout). Live turns renew their tickets (bot/crm_lock_store.py), so the
+            # lifetime only bounds how long a dead replica's lock blocks the conversation.
             "TICKET_LOCK_LIFETIME": LOCK_LIFETIME_S,
         }
 

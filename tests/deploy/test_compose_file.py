@@ -101,7 +101,8 @@ def test_rasa_replicas_share_sql_trackers_and_redis_locks(resolved: dict[str, An
     endpoints = yaml.safe_load((REPO / "bot" / "endpoints.production.yml").read_text())
     assert endpoints["tracker_store"]["type"] == "SQL"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "crm_lock_store.ReplicaSafeRedisLockStore"
+    assert (REPO / "bot" / "crm_lock_store.py").is_file()  # copied into the Rasa image with bot/
     rasa = [s for n, s in resolved["services"].items() if n.startswith("rasa-")]
     assert len(rasa) == 2
     for service in rasa:

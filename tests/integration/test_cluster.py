@@ -155,13 +155,16 @@ def test_a_replica_killed_mid_load(cluster: Cluster) -> None:
         await asyncio.sleep(3.0)
         victim.kill()
 
-    sessions = 8
-    report = asyncio.run(run_load(cluster.api_url, sessions=sessions, turns=6, during=kill_one))
+    report = asyncio.run(run_load(cluster.api_url, sessions=8, turns=6, during=kill_one))
     summary = report.summary()
+    statuses: dict[str, list[int]] = {}
+    for turn in report.turns:
+        statuses.setdefault(turn.session_id, []).append(turn.status)
     assert count_lost_turns(report, cluster.config.crm_url) == 0
     assert set(summary["by_status"]) <= {"200", "503"}, summary
-    # At most the turns in flight on the victim fail; later ones fail over.
-    assert summary["by_status"].get("503", 0) <= sessions, summary
+    # Only the turn in flight on the victim fails; the next one fails over (waiting at most
+    # the dead replica's lock lifetime, bot/crm_lock_store.py).
+    assert all(codes.count(503) <= 1 for codes in statuses.values()), (summary, statuses)
     after = asyncio.run(run_load(cluster.api_url, sessions=3, turns=3))
     assert after.summary()["errors"] == 0, after.summary()
     health = httpx.get(f"{cluster.api_url}/v1/health", timeout=10).json()
