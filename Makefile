@@ -30,7 +30,7 @@ test-fast: setup
 	@$(PY) -m pytest -q -ra -m "not integration"
 
 lint: setup
-	@$(PY) -m ruff check .
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 fmt: setup
 	@$(PY) -m ruff format . && $(PY) -m ruff check --fix .

@@ -36,25 +36,57 @@ from rules.loader import load_rules  # noqa: E402
 
 # (trigger, trigger spec, a condition that rarely holds, one that often holds)
 SHAPES = [
-    ("deal_stage_changed", "deal_stage_changed", "deal.amount > {big}",
-     "event.to_stage == 'negotiation'"),
-    ("deal_idle", "{event: deal_idle, days: 14}", "deal.amount > {big} and deal.stage != 'x'",
-     "deal.last_activity_at < now - 1d or deal.last_activity_at == null"),
-    ("renewal_due", "{event: renewal_due, days: 30}", "deal.amount > {big}",
-     "deal.stage in ['proposal', 'negotiation']"),
-    ("ticket_created", "ticket_created", "ticket.priority == 'urgent' and account.id == -{n}",
-     "ticket.priority in ['high', 'urgent']"),
-    ("ticket_sla_due", "{event: ticket_sla_due, hours: 2}", "ticket.sla_due_at < now - {n}w",
-     "ticket.status == 'open'"),
-    ("task_overdue", "task_overdue", "task.due_at < now - {n}w and task.status == 'open'",
-     "task.status == 'open'"),
+    (
+        "deal_stage_changed",
+        "deal_stage_changed",
+        "deal.amount > {big}",
+        "event.to_stage == 'negotiation'",
+    ),
+    (
+        "deal_idle",
+        "{event: deal_idle, days: 14}",
+        "deal.amount > {big} and deal.stage != 'x'",
+        "deal.last_activity_at < now - 1d or deal.last_activity_at == null",
+    ),
+    (
+        "renewal_due",
+        "{event: renewal_due, days: 30}",
+        "deal.amount > {big}",
+        "deal.stage in ['proposal', 'negotiation']",
+    ),
+    (
+        "ticket_created",
+        "ticket_created",
+        "ticket.priority == 'urgent' and account.id == -{n}",
+        "ticket.priority in ['high', 'urgent']",
+    ),
+    (
+        "ticket_sla_due",
+        "{event: ticket_sla_due, hours: 2}",
+        "ticket.sla_due_at < now - {n}w",
+        "ticket.status == 'open'",
+    ),
+    (
+        "task_overdue",
+        "task_overdue",
+        "task.due_at < now - {n}w and task.status == 'open'",
+        "task.status == 'open'",
+    ),
     ("task_created", "task_created", "task.title == 'nothing {n}'", "event.source == 'bot'"),
-    ("score_crossed", "score_crossed", "event.score > 1.{n}",
-     "event.kind == 'churn' and event.direction == 'up'"),
+    (
+        "score_crossed",
+        "score_crossed",
+        "event.score > 1.{n}",
+        "event.kind == 'churn' and event.direction == 'up'",
+    ),
     ("lead_created", "lead_created", "event.source == 'nowhere-{n}'", "event.source == 'web_chat'"),
     ("negative_sentiment", "negative_sentiment", "event.score < -1.{n}", "event.score < -0.5"),
-    ("conversation_handed_over", "conversation_handed_over", "event.reason == 'r{n}'",
-     "event.channel == 'web'"),
+    (
+        "conversation_handed_over",
+        "conversation_handed_over",
+        "event.reason == 'r{n}'",
+        "event.channel == 'web'",
+    ),
 ]
 
 
@@ -84,21 +116,29 @@ def write_events(url: str, count: int, rng: random.Random) -> None:
         }
         now = utcnow()
         payloads = {
-            "deal_stage_changed": ("deal", lambda: {"from_stage": "proposal",
-                                                    "to_stage": rng.choice(["negotiation",
-                                                                            "closed_lost"])}),
+            "deal_stage_changed": (
+                "deal",
+                lambda: {
+                    "from_stage": "proposal",
+                    "to_stage": rng.choice(["negotiation", "closed_lost"]),
+                },
+            ),
             "deal_idle": ("deal", lambda: {"days": 14}),
             "renewal_due": ("deal", lambda: {"days": 30}),
             "ticket_created": ("ticket", lambda: {"priority": "normal"}),
             "ticket_sla_due": ("ticket", lambda: {"hours": 2}),
             "task_overdue": ("task", dict),
             "task_created": ("task", lambda: {"source": rng.choice(["bot", "manual"])}),
-            "score_crossed": ("account", lambda: {"kind": "churn", "score": rng.random(),
-                                                  "bound": 0.7, "direction": "up"}),
+            "score_crossed": (
+                "account",
+                lambda: {"kind": "churn", "score": rng.random(), "bound": 0.7, "direction": "up"},
+            ),
             "lead_created": ("lead", lambda: {"source": "web_chat"}),
             "negative_sentiment": ("conversation", lambda: {"score": -rng.random()}),
-            "conversation_handed_over": ("conversation", lambda: {"reason": "asked",
-                                                                  "channel": "web"}),
+            "conversation_handed_over": (
+                "conversation",
+                lambda: {"reason": "asked", "channel": "web"},
+            ),
         }
         types = list(payloads)
         rows = []
@@ -106,9 +146,16 @@ def write_events(url: str, count: int, rng: random.Random) -> None:
             kind = rng.choice(types)
             subject, payload = payloads[kind]
             pool = ids.get(subject)
-            rows.append({"type": kind, "subject_type": subject,
-                         "subject_id": rng.choice(pool) if pool else None, "payload": payload(),
-                         "status": "pending", "occurred_at": now})
+            rows.append(
+                {
+                    "type": kind,
+                    "subject_type": subject,
+                    "subject_id": rng.choice(pool) if pool else None,
+                    "payload": payload(),
+                    "status": "pending",
+                    "occurred_at": now,
+                }
+            )
         for start in range(0, count, 10_000):
             session.execute(insert(CrmEvent), rows[start : start + 10_000])
 
@@ -120,8 +167,11 @@ def evaluate_only(url: str, ruleset, batch: int) -> tuple[float, int]:  # noqa: 
         last = 0
         while True:
             table = CrmEvent.__table__
-            events = list(session.execute(select(table).where(table.c.id > last)
-                                          .order_by(table.c.id).limit(batch)))
+            events = list(
+                session.execute(
+                    select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
+                )
+            )
             if not events:
                 break
             last = events[-1].id
@@ -134,12 +184,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rules", type=int, default=200)
-    parser.add_argument("--often-every", type=int, default=40,
-                        help="every Nth rule matches often (the others almost never)")
+    parser.add_argument(
+        "--often-every",
+        type=int,
+        default=40,
+        help="every Nth rule matches often (the others almost never)",
+    )
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="an empty PostgreSQL database URL instead of SQLite")
-    parser.add_argument("--profile", type=Path,
-                        help="write a cProfile of the drain to this file (pstats format)")
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the drain to this file (pstats format)"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,16 +221,27 @@ def main() -> None:
             profiler.dump_stats(args.profile)
         drain_s, drain_cpu = time.perf_counter() - started, time.process_time() - cpu
         db.dispose_engines()
-    print(json.dumps({
-        "backend": "postgresql" if args.postgres else "sqlite", "events": result.events,
-        "rules": len(ruleset.rules), "batch": args.batch, "load_rules_s": round(load_s, 3),
-        "evaluate_only_s": round(eval_s, 2), "matches": matches,
-        "drain_s": round(drain_s, 2), "drain_cpu_s": round(drain_cpu, 2),
-        "load_average_1m_before": round(load_before, 2),
-        "load_average_1m_after": round(os.getloadavg()[0], 2),
-        "events_per_s": round(result.events / drain_s),
-        "fired": result.fired, "failed": result.failed,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "backend": "postgresql" if args.postgres else "sqlite",
+                "events": result.events,
+                "rules": len(ruleset.rules),
+                "batch": args.batch,
+                "load_rules_s": round(load_s, 3),
+                "evaluate_only_s": round(eval_s, 2),
+                "matches": matches,
+                "drain_s": round(drain_s, 2),
+                "drain_cpu_s": round(drain_cpu, 2),
+                "load_average_1m_before": round(load_before, 2),
+                "load_average_1m_after": round(os.getloadavg()[0], 2),
+                "events_per_s": round(result.events / drain_s),
+                "fired": result.fired,
+                "failed": result.failed,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -114,8 +114,6 @@ def _print_welcome(api_url: str, rasa_url: str, action_url: str, log_dir: Path) 
     table.add_section()
     table.add_row("Rep token", f"{creds.rep_token}  ({creds.rep_email})")
     table.add_row("Manager token", f"{creds.manager_token}  ({creds.manager_email})")
-    table.add_row(
-        "Customer", f"{creds.customer_email}, order {creds.customer_order}"
-    )
+    table.add_row("Customer", f"{creds.customer_email}, order {creds.customer_order}")
     Console().print(table)
     console.print("Press Ctrl-C to stop everything.")

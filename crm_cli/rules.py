@@ -112,13 +112,15 @@ def simulate(
     with db.session_scope() as session:
         report = simulate_rules(session, ruleset, utcnow() - _since(since))
     if as_json:
-        typer.echo(json.dumps({name: vars(r) for name, r in report.rules.items()}, default=str,
-                              indent=2))
+        typer.echo(
+            json.dumps({name: vars(r) for name, r in report.rules.items()}, default=str, indent=2)
+        )
         return
     typer.echo(f"{report.events} events since {report.since:%Y-%m-%d %H:%M} UTC")
     for replay in report.rules.values():
-        typer.echo(f"{replay.name}: would fire {replay.would_fire} "
-                   f"(already fired {replay.already_fired})")
+        typer.echo(
+            f"{replay.name}: would fire {replay.would_fire} (already fired {replay.already_fired})"
+        )
         for sample in replay.samples:
             typer.echo(f"    event {sample['event_id']}: {json.dumps(sample['matched'])}")
 
@@ -136,5 +138,6 @@ def stats(
     typer.echo(f"{'rule':32} {'fired':>7} {'failed':>7} {'saved (h)':>9}  last fired")
     for row in rows:
         last = f"{row.last_fired_at:%Y-%m-%d %H:%M}" if row.last_fired_at else "-"
-        typer.echo(f"{row.name:32} {row.fired:7d} {row.failed:7d} "
-                   f"{row.minutes_saved / 60:9.1f}  {last}")
+        typer.echo(
+            f"{row.name:32} {row.fired:7d} {row.failed:7d} {row.minutes_saved / 60:9.1f}  {last}"
+        )

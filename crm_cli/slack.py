@@ -62,8 +62,10 @@ def deliver(
             asyncio.run(_forever(deliverer))
             return
         report = asyncio.run(_drain(deliverer))
-    typer.echo(f"sent {report.sent}, retry later {report.retried}, failed {report.failed}"
-               + (f", {report.stale} in flight when a deliverer stopped" if report.stale else ""))
+    typer.echo(
+        f"sent {report.sent}, retry later {report.retried}, failed {report.failed}"
+        + (f", {report.stale} in flight when a deliverer stopped" if report.stale else "")
+    )
 
 
 @app.command()

@@ -142,7 +142,7 @@ LEADS = (
 # agents' queue of a fresh demo is empty.
 _FALLBACK = (
     "Sorry, I didn't quite get that. I can check an order (e.g. \"where is my order "
-    "ORD-12345?\"), check or open a support ticket, or get you a person. Could you rephrase?"
+    'ORD-12345?"), check or open a support ticket, or get you a person. Could you rephrase?'
 )
 _DONT_KNOW = (
     "I'm sorry, I don't know the answer to that, and I'd rather not guess. Would you like me "

@@ -26,7 +26,8 @@ def previous_scores(session: Session, kind: str) -> dict[int, tuple[int, float |
               .where(PredictionScore.kind == kind).group_by(PredictionScore.account_id)
               .subquery())  # fmt: skip
     stmt = select(PredictionScore.account_id, PredictionScore.id, PredictionScore.score).join(
-        latest, PredictionScore.id == latest.c.id)
+        latest, PredictionScore.id == latest.c.id
+    )
     return {account: (row, score) for account, row, score in session.execute(stmt)}
 
 
@@ -41,9 +42,14 @@ def crossing_mask(previous: np.ndarray, scores: np.ndarray, bounds: Sequence[flo
     return mask
 
 
-def record_crossings(session: Session, kind: str, account_ids: Sequence[int],
-                     scores: Sequence[float], previous: Previous,
-                     bounds: Sequence[float]) -> int:
+def record_crossings(
+    session: Session,
+    kind: str,
+    account_ids: Sequence[int],
+    scores: Sequence[float],
+    previous: Previous,
+    bounds: Sequence[float],
+) -> int:
     """Write the `score_crossed` events of one scored chunk (in the caller's transaction).
 
     Returns:
@@ -58,8 +64,7 @@ def record_crossings(session: Session, kind: str, account_ids: Sequence[int],
         account = int(account_ids[i])
         row, score = previous.get(account, (None, None))
         changes.append(ScoreChange(account, float(new[i]), score, row))
-    return record_score_crossings(session=session, kind=kind, changes=changes,
-                                  bounds=tuple(bounds))
+    return record_score_crossings(session=session, kind=kind, changes=changes, bounds=tuple(bounds))
 
 
 def _score(entry: tuple[int, float | None] | None) -> float:

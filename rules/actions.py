@@ -75,28 +75,50 @@ class CreateTask(Action):
         check_params(params, {"title", "description", "due_in", "owner"}, {"title"})
         self.title = template_param(params, "title", schema)
         has_description = "description" in params
-        self.description = template_param(params, "description", schema) if has_description \
-            else Template(" ")
+        self.description = (
+            template_param(params, "description", schema) if has_description else Template(" ")
+        )
         self.due_in = duration_param(params, "due_in", "1d")
-        self.owner = owner_spec(params["owner"], schema) if "owner" in params \
+        self.owner = (
+            owner_spec(params["owner"], schema)
+            if "owner" in params
             else default_owner(schema, subject)
+        )
 
     def run(self, ctx: ActionContext) -> dict[str, Any]:
         owner = self.owner.resolve(ctx)
-        task = _new_task(ctx, owner, self.title.render(ctx.env), ctx.now + self.due_in,
-                         self.description.render(ctx.env).strip())
-        return {"action": self.kind, "task_id": task.id, "owner_id": owner.id,
-                "due_at": task.due_at.isoformat() if task.due_at else None}
+        task = _new_task(
+            ctx,
+            owner,
+            self.title.render(ctx.env),
+            ctx.now + self.due_in,
+            self.description.render(ctx.env).strip(),
+        )
+        return {
+            "action": self.kind,
+            "task_id": task.id,
+            "owner_id": owner.id,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+        }
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
         hours = self.due_in.total_seconds() / 3600
-        return {"action": self.kind, "title": self.title.render(env),
-                "owner": self.owner.describe(env), "due_in_hours": hours}
+        return {
+            "action": self.kind,
+            "title": self.title.render(env),
+            "owner": self.owner.describe(env),
+            "due_in_hours": hours,
+        }
 
 
 # Which field holds "the owner" of each record an assignment can target.
-_OWNER_FIELDS = {"lead": "owner_id", "deal": "owner_id", "account": "owner_id",
-                 "ticket": "assignee_id", "task": "owner_id"}
+_OWNER_FIELDS = {
+    "lead": "owner_id",
+    "deal": "owner_id",
+    "account": "owner_id",
+    "ticket": "assignee_id",
+    "task": "owner_id",
+}
 
 
 class AssignOwner(Action):
@@ -136,8 +158,11 @@ class AssignOwner(Action):
             raise ActionError(f"team {self.team!r} has no active members")
         key = f"round_robin:{self.team}"
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(RuleState).values(key=key, value=0)
-                        .on_conflict_do_nothing(index_elements=["key"]))
+        session.execute(
+            dialect.insert(RuleState)
+            .values(key=key, value=0)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
         # The row lock serialises concurrent workers on the cursor, so nobody is skipped.
         state = session.scalars(
             select(RuleState).where(RuleState.key == key).with_for_update()
@@ -160,16 +185,23 @@ class AssignOwner(Action):
         ctx.session.flush()
         # Later actions of the same firing (a task "for the new owner") read the new value.
         ctx.env[self.record][_OWNER_FIELDS[self.record]] = user.id
-        return {"action": self.kind, "record": f"{self.record}:{row.id}", "owner_id": user.id,
-                "strategy": self.strategy}
+        return {
+            "action": self.kind,
+            "record": f"{self.record}:{row.id}",
+            "owner_id": user.id,
+            "strategy": self.strategy,
+        }
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
         target = f"{self.record}:{(env.get(self.record) or {}).get('id')}"
         if self.strategy == "round_robin":
             return {"action": self.kind, "record": target, "team": self.team}
         country = str((env.get("account") or {}).get("country") or "")
-        return {"action": self.kind, "record": target,
-                "owner": self.territories.get(country.casefold(), self.default)}
+        return {
+            "action": self.kind,
+            "record": target,
+            "owner": self.territories.get(country.casefold(), self.default),
+        }
 
 
 # Writable fields and the values they accept; everything else is read-only to rules.
@@ -210,13 +242,22 @@ class SetField(Action):
         else:
             setattr(row, self.field, self.value)
         ctx.session.flush()
-        return {"action": self.kind, "record": f"{self.record}:{row.id}", "field": self.field,
-                "from": str(before), "to": self.value.value}
+        return {
+            "action": self.kind,
+            "record": f"{self.record}:{row.id}",
+            "field": self.field,
+            "from": str(before),
+            "to": self.value.value,
+        }
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
         ident = (env.get(self.record) or {}).get("id")
-        return {"action": self.kind, "record": f"{self.record}:{ident}", "field": self.field,
-                "to": self.value.value}
+        return {
+            "action": self.kind,
+            "record": f"{self.record}:{ident}",
+            "field": self.field,
+            "to": self.value.value,
+        }
 
 
 _PRIORITIES = list(TicketPriority)
@@ -240,8 +281,9 @@ class EscalateTicket(Action):
             except ValueError as exc:
                 message = "priority must be low, normal, high or urgent"
                 raise ParamError("priority", message) from exc
-        self.assignee = owner_spec(params["assignee"], schema, "assignee") \
-            if "assignee" in params else None
+        self.assignee = (
+            owner_spec(params["assignee"], schema, "assignee") if "assignee" in params else None
+        )
         self.on_ticket = "ticket" in schema
 
     def _target(self, current: TicketPriority) -> TicketPriority:
@@ -251,8 +293,9 @@ class EscalateTicket(Action):
 
     def _ticket_from_chat(self, ctx: ActionContext) -> Ticket:
         conversation = ctx.record("conversation")
-        contact = ctx.session.get(Contact, conversation.contact_id) if conversation.contact_id \
-            else None
+        contact = (
+            ctx.session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+        )
         ticket = Ticket(
             subject=f"Escalated chat #{conversation.id}", description="Opened by a rule.",
             email=contact.email if contact else None, contact_id=contact.id if contact else None,
@@ -273,15 +316,23 @@ class EscalateTicket(Action):
             ticket.assignee_id = self.assignee.resolve(ctx).id
         ticket.updated_at = ctx.now
         ctx.session.flush()
-        return {"action": self.kind, "ticket": ticket.number, "from": before.value,
-                "to": ticket.priority.value, "assignee_id": ticket.assignee_id}
+        return {
+            "action": self.kind,
+            "ticket": ticket.number,
+            "from": before.value,
+            "to": ticket.priority.value,
+            "assignee_id": ticket.assignee_id,
+        }
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
         if not self.on_ticket:
             return {"action": self.kind, "ticket": "new, from the chat"}
         current = TicketPriority((env.get("ticket") or {}).get("priority") or "normal")
-        return {"action": self.kind, "ticket": (env.get("ticket") or {}).get("number"),
-                "to": self._target(current).value}
+        return {
+            "action": self.kind,
+            "ticket": (env.get("ticket") or {}).get("number"),
+            "to": self._target(current).value,
+        }
 
 
 class Notify(Action):
@@ -300,16 +351,33 @@ class Notify(Action):
     def run(self, ctx: ActionContext) -> dict[str, Any]:
         user = self.user.resolve(ctx) if self.user else None
         text = self.message.render(ctx.env)
-        payload = {"rule": ctx.rule_name, "event_id": ctx.event.id, "text": text,
-                   "room": self.room, "user_id": user.id if user else None,
-                   "slack_user_id": user.slack_user_id if user else None,
-                   "email": user.email if user else None}
+        payload = {
+            "rule": ctx.rule_name,
+            "event_id": ctx.event.id,
+            "text": text,
+            "room": self.room,
+            "user_id": user.id if user else None,
+            "slack_user_id": user.slack_user_id if user else None,
+            "email": user.email if user else None,
+        }
         key = f"rule:{ctx.rule_name}:{ctx.event.id}:{ctx.index}"[:200]
-        ctx.outbox.append({"channel": self.channel, "kind": "rule", "payload": payload,
-                           "status": NotificationStatus.pending, "attempts": 0,
-                           "next_attempt_at": ctx.now, "dedupe_key": key, "created_at": ctx.now})
-        return {"action": self.kind, "dedupe_key": key,
-                "to": self.room or (user.email if user else None)}
+        ctx.outbox.append(
+            {
+                "channel": self.channel,
+                "kind": "rule",
+                "payload": payload,
+                "status": NotificationStatus.pending,
+                "attempts": 0,
+                "next_attempt_at": ctx.now,
+                "dedupe_key": key,
+                "created_at": ctx.now,
+            }
+        )
+        return {
+            "action": self.kind,
+            "dedupe_key": key,
+            "to": self.room or (user.email if user else None),
+        }
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
         to = self.room or (self.user.describe(env) if self.user else None)
@@ -332,9 +400,12 @@ class SendMessage(Action):
         if "conversation" in ctx.env and (ctx.env["conversation"] or {}).get("id") is not None:
             return ctx.record("conversation").id
         account_id = (ctx.env.get("account") or {}).get("id")
-        stmt = (select(Conversation.id).join(Contact, Conversation.contact_id == Contact.id)
-                .where(Contact.account_id == account_id)
-                .order_by(Conversation.started_at.desc(), Conversation.id.desc()))
+        stmt = (
+            select(Conversation.id)
+            .join(Contact, Conversation.contact_id == Contact.id)
+            .where(Contact.account_id == account_id)
+            .order_by(Conversation.started_at.desc(), Conversation.id.desc())
+        )
         found = ctx.session.scalars(stmt.limit(1)).first() if account_id is not None else None
         if found is None:
             raise ActionError(f"account {account_id} has no conversation to write to")
@@ -342,8 +413,12 @@ class SendMessage(Action):
 
     def run(self, ctx: ActionContext) -> dict[str, Any]:
         conversation_id = self._conversation_id(ctx)
-        message = append_message(session=ctx.session, conversation_id=conversation_id,
-                                 sender="bot", text=self.text.render(ctx.env))
+        message = append_message(
+            session=ctx.session,
+            conversation_id=conversation_id,
+            sender="bot",
+            text=self.text.render(ctx.env),
+        )
         return {"action": self.kind, "conversation_id": conversation_id, "message_id": message.id}
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,8 +443,11 @@ class StartSequence(Action):
                 raise ParamError("steps", "each step is {after: <duration>, title: <text>}")
             after = duration_param(step, "after", "0d")
             self.steps.append((after, template_param(step, "title", schema)))
-        self.owner = owner_spec(params["owner"], schema) if "owner" in params \
+        self.owner = (
+            owner_spec(params["owner"], schema)
+            if "owner" in params
             else default_owner(schema, subject)
+        )
 
     def run(self, ctx: ActionContext) -> dict[str, Any]:
         owner = self.owner.resolve(ctx)
@@ -380,12 +458,23 @@ class StartSequence(Action):
         return {"action": self.kind, "sequence": self.name, "task_ids": ids, "owner_id": owner.id}
 
     def describe(self, env: Mapping[str, Any]) -> dict[str, Any]:
-        return {"action": self.kind, "sequence": self.name, "steps": len(self.steps),
-                "owner": self.owner.describe(env)}
+        return {
+            "action": self.kind,
+            "sequence": self.name,
+            "steps": len(self.steps),
+            "owner": self.owner.describe(env),
+        }
 
 
 ACTIONS: dict[str, Callable[[Mapping[str, Any], Schema, str], Action]] = {
     cls.kind: cls
-    for cls in (CreateTask, AssignOwner, SetField, EscalateTicket, Notify, SendMessage,
-                StartSequence)
+    for cls in (
+        CreateTask,
+        AssignOwner,
+        SetField,
+        EscalateTicket,
+        Notify,
+        SendMessage,
+        StartSequence,
+    )
 }

@@ -37,8 +37,13 @@ class Simulation:
     rules: dict[str, RuleReplay] = field(default_factory=dict)
 
 
-def simulate(session: Session, ruleset: RuleSet, since: datetime, chunk: int = 1000,
-             include_disabled: bool = True) -> Simulation:
+def simulate(
+    session: Session,
+    ruleset: RuleSet,
+    since: datetime,
+    chunk: int = 1000,
+    include_disabled: bool = True,
+) -> Simulation:
     """Evaluate the rules on every event since `since`, as at each event's time; write nothing.
 
     Conditions read the records as they are now (the store keeps no history of fields), with
@@ -69,14 +74,16 @@ def simulate(session: Session, ruleset: RuleSet, since: datetime, chunk: int = 1
             env["now"] = event.occurred_at
             for rule in by_type.get(event.type, []):
                 if rule.matches(env):
-                    _record(report.rules[rule.name], rule, event, env,
-                            (rule.name, event.id) in fired)
+                    _record(
+                        report.rules[rule.name], rule, event, env, (rule.name, event.id) in fired
+                    )
     session.rollback()
     return report
 
 
-def _record(replay: RuleReplay, rule: Any, event: CrmEvent, env: dict[str, Any],
-            fired: bool) -> None:
+def _record(
+    replay: RuleReplay, rule: Any, event: CrmEvent, env: dict[str, Any], fired: bool
+) -> None:
     replay.would_fire += 1
     replay.already_fired += fired
     if len(replay.samples) < SAMPLES_PER_RULE:
@@ -110,7 +117,10 @@ def minutes_per_firing(ruleset: RuleSet, name: str) -> float:
 def stats(session: Session, ruleset: RuleSet, since: datetime | None = None) -> list[RuleStats]:
     """Per rule (in the files or in the audit trail): firings, failures, time saved."""
     stmt = select(
-        RuleFiring.rule_name, RuleFiring.status, func.count(), func.max(RuleFiring.fired_at),
+        RuleFiring.rule_name,
+        RuleFiring.status,
+        func.count(),
+        func.max(RuleFiring.fired_at),
         func.count(func.distinct(RuleFiring.rule_version)),
     ).group_by(RuleFiring.rule_name, RuleFiring.status)
     if since is not None:
@@ -124,10 +134,17 @@ def stats(session: Session, ruleset: RuleSet, since: datetime | None = None) -> 
         if status == "fired" and latest is not None:
             latest = latest if latest.tzinfo else latest.replace(tzinfo=utcnow().tzinfo)
             last[name] = max(latest, last.get(name, latest))
-    names = [rule.name for rule in ruleset.rules] + sorted(set(counts) - {
-        r.name for r in ruleset.rules})
+    names = [rule.name for rule in ruleset.rules] + sorted(
+        set(counts) - {r.name for r in ruleset.rules}
+    )
     return [
-        RuleStats(name, counts[name]["fired"], counts[name]["failed"], last.get(name),
-                  counts[name]["fired"] * minutes_per_firing(ruleset, name), versions[name])
+        RuleStats(
+            name,
+            counts[name]["fired"],
+            counts[name]["failed"],
+            last.get(name),
+            counts[name]["fired"] * minutes_per_firing(ruleset, name),
+            versions[name],
+        )
         for name in names
     ]

@@ -52,8 +52,12 @@ def _load_rows(session: Session, record: str, ids: Iterable[int]) -> dict[int, d
 
 def event_values(event: Any) -> dict[str, Any]:
     """The `event.*` fields: id, type, time and the payload's own fields."""
-    return {**(event.payload or {}), "id": event.id, "type": event.type,
-            "occurred_at": event.occurred_at}
+    return {
+        **(event.payload or {}),
+        "id": event.id,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+    }
 
 
 def build_envs(session: Session, events: Sequence[Any], now: datetime) -> list[Env]:
@@ -80,8 +84,9 @@ def build_envs(session: Session, events: Sequence[Any], now: datetime) -> list[E
         if root is not None:
             env[root] = subject
         envs.append(env)
-        account_ids.append(subject_id if kind == "account"
-                           else subject.get("account_id", event.account_id))
+        account_ids.append(
+            subject_id if kind == "account" else subject.get("account_id", event.account_id)
+        )
     accounts = dict(subjects.get("account", empty))
     missing = {int(a) for a in account_ids if a is not None} - accounts.keys()
     if missing:

@@ -54,8 +54,15 @@ def new_worker_id() -> str:
 
 # What the worker and the actions read of an event; the rest (status, dedupe key...) is not
 # worth decoding 100k times.
-CLAIMED_COLUMNS = ("id", "type", "subject_type", "subject_id", "account_id", "payload",
-                   "occurred_at")
+CLAIMED_COLUMNS = (
+    "id",
+    "type",
+    "subject_type",
+    "subject_id",
+    "account_id",
+    "payload",
+    "occurred_at",
+)
 
 
 class ClaimedEvent(NamedTuple):
@@ -73,8 +80,10 @@ class ClaimedEvent(NamedTuple):
 
 def _claimed(rows: Iterable[Row[Any]]) -> list[ClaimedEvent]:
     # Raw driver values (rules.rawread): JSON text on SQLite, naive UTC timestamps as text.
-    return [ClaimedEvent(i, t, st, sid, aid, to_json_value(p) or {}, to_datetime(at))  # type: ignore[arg-type]
-            for i, t, st, sid, aid, p, at in rows]
+    return [
+        ClaimedEvent(i, t, st, sid, aid, to_json_value(p) or {}, to_datetime(at))  # type: ignore[arg-type]
+        for i, t, st, sid, aid, p, at in rows
+    ]
 
 
 def claim_events(session: Session, worker: str, limit: int, now: datetime) -> list[ClaimedEvent]:
@@ -88,13 +97,17 @@ def claim_events(session: Session, worker: str, limit: int, now: datetime) -> li
     hence the sort.
     """
     table = CrmEvent.__table__
-    oldest = (select(table.c.id).where(table.c.status == EVENT_PENDING)
-              .order_by(table.c.id).limit(limit))
+    oldest = (
+        select(table.c.id).where(table.c.status == EVENT_PENDING).order_by(table.c.id).limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         oldest = oldest.with_for_update(skip_locked=True)
-    stmt = (update(table).where(table.c.id.in_(oldest))
-            .values(status=EVENT_DONE, processed_at=now, claimed_by=worker)
-            .returning(*raw_columns(table, CLAIMED_COLUMNS)))
+    stmt = (
+        update(table)
+        .where(table.c.id.in_(oldest))
+        .values(status=EVENT_DONE, processed_at=now, claimed_by=worker)
+        .returning(*raw_columns(table, CLAIMED_COLUMNS))
+    )
     return sorted(_claimed(session.execute(stmt)), key=lambda event: event.id)
 
 
@@ -121,18 +134,28 @@ class _Writes:
             session.execute(insert(RuleFiring.__table__), self.firings)
 
 
-def _run_actions(session: Session, rule: Rule, event: Any, env: dict[str, Any],
-                 now: datetime, writes: _Writes) -> list[dict[str, Any]]:
+def _run_actions(
+    session: Session, rule: Rule, event: Any, env: dict[str, Any], now: datetime, writes: _Writes
+) -> list[dict[str, Any]]:
     if any(action.writes_env for action in rule.actions):
-        local = {key: dict(value) if isinstance(value, dict) else value
-                 for key, value in env.items()}
+        local = {
+            key: dict(value) if isinstance(value, dict) else value for key, value in env.items()
+        }
     else:
         local = env  # nothing writes into it: no copy (most rules only read)
     results = []
     outbox: list[dict[str, Any]] = []
     for index, action in enumerate(rule.actions):
-        ctx = ActionContext(session=session, event=event, env=local, rule_name=rule.name,
-                            now=now, index=index, subject=rule.trigger.subject, outbox=outbox)
+        ctx = ActionContext(
+            session=session,
+            event=event,
+            env=local,
+            rule_name=rule.name,
+            now=now,
+            index=index,
+            subject=rule.trigger.subject,
+            outbox=outbox,
+        )
         try:
             results.append(action.run(ctx))
         except CONNECTION_ERRORS:
@@ -149,8 +172,16 @@ class _ActionFailed(Exception):
     pass
 
 
-def fire(session: Session, rule: Rule, event: Any, env: dict[str, Any], worker: str,
-         now: datetime, writes: _Writes, careful: bool = True) -> bool:
+def fire(
+    session: Session,
+    rule: Rule,
+    event: Any,
+    env: dict[str, Any],
+    worker: str,
+    now: datetime,
+    writes: _Writes,
+    careful: bool = True,
+) -> bool:
     """Run one rule's actions on one event and record the firing.
 
     In careful mode the actions run inside a savepoint: one that fails (a vanished record, an
@@ -189,8 +220,13 @@ def evaluate(rules: Sequence[Rule], env: dict[str, Any]) -> list[Rule]:
     return [rule for rule in rules if rule.matches(env)]
 
 
-def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = DEFAULT_BATCH,
-                  now: datetime | None = None) -> BatchResult:
+def process_batch(
+    session: Session,
+    ruleset: RuleSet,
+    worker: str,
+    limit: int = DEFAULT_BATCH,
+    now: datetime | None = None,
+) -> BatchResult:
     """Claim, evaluate, act and commit one batch; returns its counts (0 events when idle)."""
     try:
         return _process(session, ruleset, worker, limit, now, careful=False)
@@ -199,8 +235,9 @@ def process_batch(session: Session, ruleset: RuleSet, worker: str, limit: int = 
         return _process(session, ruleset, worker, limit, now, careful=True)
 
 
-def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
-             now: datetime | None, careful: bool) -> BatchResult:
+def _process(
+    session: Session, ruleset: RuleSet, worker: str, limit: int, now: datetime | None, careful: bool
+) -> BatchResult:
     result = BatchResult()
     try:
         now = now or utcnow()
@@ -230,8 +267,13 @@ def _process(session: Session, ruleset: RuleSet, worker: str, limit: int,
     return result
 
 
-def drain(session_factory: Callable[[], Session], ruleset: RuleSet, worker: str | None = None,
-          batch_size: int = DEFAULT_BATCH, max_batches: int | None = None) -> BatchResult:
+def drain(
+    session_factory: Callable[[], Session],
+    ruleset: RuleSet,
+    worker: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    max_batches: int | None = None,
+) -> BatchResult:
     """Process batches until no pending event is left (or `max_batches` ran)."""
     worker = worker or new_worker_id()
     total = BatchResult()
@@ -246,10 +288,14 @@ def drain(session_factory: Callable[[], Session], ruleset: RuleSet, worker: str 
     return total
 
 
-def run_forever(session_factory: Callable[[], Session], ruleset: RuleSet,
-                tick: Callable[[], Any] | None = None, batch_size: int = DEFAULT_BATCH,
-                poll_seconds: float = 2.0, should_stop: Callable[[], bool] = lambda: False,
-                ) -> BatchResult:
+def run_forever(
+    session_factory: Callable[[], Session],
+    ruleset: RuleSet,
+    tick: Callable[[], Any] | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    poll_seconds: float = 2.0,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> BatchResult:
     """Loop: emit time events (`tick`), drain, sleep; until `should_stop()` says so."""
     worker = new_worker_id()
     total = BatchResult()
@@ -259,4 +305,3 @@ def run_forever(session_factory: Callable[[], Session], ruleset: RuleSet,
         total.add(drain(session_factory, ruleset, worker, batch_size))
         time.sleep(poll_seconds)
     return total
-

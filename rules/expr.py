@@ -519,8 +519,11 @@ class Condition:
 
 
 def _is_node(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) > 1 and isinstance(value[0], str) and (
-        isinstance(value[1], int)
+    return (
+        isinstance(value, tuple)
+        and len(value) > 1
+        and isinstance(value[0], str)
+        and (isinstance(value[1], int))
     )
 
 
@@ -546,8 +549,9 @@ def compile_condition(text: str, schema: Schema) -> Condition:
     kind = check(node, schema)
     if kind not in (BOOL, ANY):
         raise ExprError(f"a condition must be true or false, this is a {kind}", 1)
-    return Condition(text, compile_node(node), tuple(dict.fromkeys(_paths(node))),
-                     equality_key(node))
+    return Condition(
+        text, compile_node(node), tuple(dict.fromkeys(_paths(node))), equality_key(node)
+    )
 
 
 def equality_key(node: Node) -> tuple[str, str, Any] | None:

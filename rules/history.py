@@ -108,8 +108,11 @@ class _Names:
                 if isinstance(result.get("owner_id"), int):
                     users.add(result["owner_id"])
                 tasks.update(_ints([result.get("task_id"), *(result.get("task_ids") or [])]))
-        records = {(kind, ident): text for kind, ids in wanted.items()
-                   for ident, text in _record_names(session, kind, ids).items()}
+        records = {
+            (kind, ident): text
+            for kind, ids in wanted.items()
+            for ident, text in _record_names(session, kind, ids).items()
+        }
         account_ids = {e.account_id for e in events if e.account_id is not None}
         return cls(
             records=records,
@@ -152,11 +155,13 @@ def _record_names(session: Session, kind: str, ids: set[int]) -> dict[int, str]:
     return {ident: label(name) for ident, name in _lookup(session, model.id, column, ids).items()}
 
 
-def _entry(firing: RuleFiring, event: CrmEvent, names: _Names,
-           ruleset: RuleSet | None) -> AutomationEntry:
+def _entry(
+    firing: RuleFiring, event: CrmEvent, names: _Names, ruleset: RuleSet | None
+) -> AutomationEntry:
     rule = ruleset.get(firing.rule_name) if ruleset is not None else None
     about = names.records.get((event.subject_type, event.subject_id or -1)) or (
-        f"{event.subject_type} #{event.subject_id}")
+        f"{event.subject_type} #{event.subject_id}"
+    )
     if firing.status == "failed":
         did = f"could not act: {firing.error or 'unknown error'}"
     else:
@@ -190,8 +195,10 @@ def describe_action(result: Mapping[str, Any], names: _Names) -> str:
         field = str(result.get("field", "a field")).replace(".", "'s ").replace("_", " ")
         return f"set the {field} to {str(result.get('to')).replace('_', ' ')}"
     if kind == "escalate_ticket":
-        return (f"escalated ticket {result.get('ticket')} from {result.get('from')} to "
-                f"{result.get('to')} priority")
+        return (
+            f"escalated ticket {result.get('ticket')} from {result.get('from')} to "
+            f"{result.get('to')} priority"
+        )
     if kind == "notify":
         return f"notified {result.get('to') or 'the team'}"
     if kind == "send_message":

@@ -38,8 +38,11 @@ class RuleProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
-        return f"{where}: rule {self.rule!r}: {self.message}" if self.rule else \
-            f"{where}: {self.message}"
+        return (
+            f"{where}: rule {self.rule!r}: {self.message}"
+            if self.rule
+            else f"{where}: {self.message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,13 @@ class Rule:
         elif len(tests) == 1:
             check = tests[0]
         else:
+
             def check(env: Mapping[str, Any]) -> bool:
                 for test in tests:  # noqa: SIM110 - all() and a generator cost more
                     if not test(env):
                         return False
                 return True
+
         object.__setattr__(self, "check", check)
 
     @property
@@ -220,7 +225,7 @@ def _rule_texts(text: str) -> list[str]:
         return []
     for key, value in node.value:
         if key.value == "rules" and isinstance(value, yaml.SequenceNode):
-            return [text[item.start_mark.index:item.end_mark.index] for item in value.value]
+            return [text[item.start_mark.index : item.end_mark.index] for item in value.value]
     return []
 
 
@@ -291,7 +296,7 @@ def _actions(raw: _Located, schema: dict[str, dict[str, str]], subject: str) -> 
         line = _line_of(item, None, base + offset)
         if not isinstance(item, dict) or len(item) != 1:
             raise _Bad(line, "each action is one mapping, e.g. - notify: {to: ..., message: ...}")
-        (kind, params), = item.items()
+        ((kind, params),) = item.items()
         if kind not in ACTIONS:
             raise _Bad(line, f"unknown action {kind!r} (known: {', '.join(sorted(ACTIONS))})")
         params = params if params is not None else {}
@@ -348,21 +353,28 @@ def load_text(text: str, file: str, ruleset: RuleSet | None = None) -> RuleSet:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        ruleset.problems.append(RuleProblem(file, mark.line + 1 if mark else 1,
-                                            f"not valid YAML: {problem}"))
+        ruleset.problems.append(
+            RuleProblem(file, mark.line + 1 if mark else 1, f"not valid YAML: {problem}")
+        )
         return ruleset
-    if not isinstance(data, _Located) or not isinstance(data.get("rules"), list) or (
-        set(data) - {"rules"}
+    if (
+        not isinstance(data, _Located)
+        or not isinstance(data.get("rules"), list)
+        or (set(data) - {"rules"})
     ):
-        ruleset.problems.append(RuleProblem(file, 1, "a rule file is a mapping with one key, "
-                                            "`rules:`, holding a list of rules"))
+        ruleset.problems.append(
+            RuleProblem(
+                file, 1, "a rule file is a mapping with one key, `rules:`, holding a list of rules"
+            )
+        )
         return ruleset
     seen = {rule.name for rule in ruleset.rules}
     for i, raw in enumerate(data["rules"]):
         name = raw.get("name") if isinstance(raw, dict) else None
         try:
-            rule = build_rule(raw, file, texts[i] if i < len(texts) else repr(raw),
-                              data.key_lines["rules"] + 1)
+            rule = build_rule(
+                raw, file, texts[i] if i < len(texts) else repr(raw), data.key_lines["rules"] + 1
+            )
         except _Bad as exc:
             ruleset.problems.append(RuleProblem(file, exc.line, exc.message, name))
             continue
@@ -388,8 +400,11 @@ def load_rules(paths: Iterable[Path] | Path | None = None) -> RuleSet:
     """
     paths = rules_path() if paths is None else paths
     if isinstance(paths, Path):
-        paths = sorted(paths.glob("*.yml")) + sorted(paths.glob("*.yaml")) if paths.is_dir() \
+        paths = (
+            sorted(paths.glob("*.yml")) + sorted(paths.glob("*.yaml"))
+            if paths.is_dir()
             else [paths]
+        )
     ruleset = RuleSet()
     for path in paths:
         try:

@@ -74,8 +74,9 @@ def raw_columns(table: Table, names: Sequence[str] | None = None) -> list[Column
     return [type_coerce(column, NullType()).label(column.key) for column in columns]
 
 
-def converters(table: Table, names: Sequence[str] | None = None) -> list[tuple[int, Callable[
-        [Any], Any]]]:
+def converters(
+    table: Table, names: Sequence[str] | None = None
+) -> list[tuple[int, Callable[[Any], Any]]]:
     """(position, converter) for the columns of `raw_columns(table, names)` that need one."""
     columns = [table.c[name] for name in names] if names else list(table.columns)
     found = [(i, converter(column)) for i, column in enumerate(columns)]

@@ -40,58 +40,92 @@ def thresholds(ruleset: RuleSet) -> dict[str, set[float]]:
 def _deal_idle(session: Session, days: float, now: datetime) -> int:
     last = func.coalesce(Deal.last_activity_at, Deal.created_at)
     stmt = select(Deal.id, Deal.account_id, last).where(
-        Deal.stage.in_(OPEN_DEAL_STAGES), last < now - timedelta(days=days))
+        Deal.stage.in_(OPEN_DEAL_STAGES), last < now - timedelta(days=days)
+    )
     count = 0
     for deal_id, account_id, since in session.execute(stmt):
         since_text = since.isoformat() if isinstance(since, datetime) else str(since)
         count += emit_event_once(
-            session=session, dedupe_key=f"deal_idle:{days:g}:{deal_id}:{since_text}",
-            type="deal_idle", subject_type="deal", subject_id=deal_id, account_id=account_id,
-            payload={"days": days}, occurred_at=now)
+            session=session,
+            dedupe_key=f"deal_idle:{days:g}:{deal_id}:{since_text}",
+            type="deal_idle",
+            subject_type="deal",
+            subject_id=deal_id,
+            account_id=account_id,
+            payload={"days": days},
+            occurred_at=now,
+        )
     return count
 
 
 def _renewal_due(session: Session, days: float, now: datetime) -> int:
     today = now.date()
     stmt = select(Deal.id, Deal.account_id, Deal.close_date).where(
-        Deal.stage.in_(OPEN_DEAL_STAGES), Deal.close_date >= today,
-        Deal.close_date <= today + timedelta(days=days))
+        Deal.stage.in_(OPEN_DEAL_STAGES),
+        Deal.close_date >= today,
+        Deal.close_date <= today + timedelta(days=days),
+    )
     count = 0
     for deal_id, account_id, close in session.execute(stmt):
         count += emit_event_once(
-            session=session, dedupe_key=f"renewal_due:{days:g}:{deal_id}:{close}",
-            type="renewal_due", subject_type="deal", subject_id=deal_id, account_id=account_id,
-            payload={"days": days}, occurred_at=now)
+            session=session,
+            dedupe_key=f"renewal_due:{days:g}:{deal_id}:{close}",
+            type="renewal_due",
+            subject_type="deal",
+            subject_id=deal_id,
+            account_id=account_id,
+            payload={"days": days},
+            occurred_at=now,
+        )
     return count
 
 
 def _ticket_sla_due(session: Session, hours: float, now: datetime) -> int:
     stmt = select(Ticket.id, Ticket.account_id, Ticket.sla_due_at).where(
-        Ticket.status.in_(OPEN_TICKET_STATUSES), Ticket.sla_due_at.is_not(None),
-        Ticket.sla_due_at <= now + timedelta(hours=hours))
+        Ticket.status.in_(OPEN_TICKET_STATUSES),
+        Ticket.sla_due_at.is_not(None),
+        Ticket.sla_due_at <= now + timedelta(hours=hours),
+    )
     count = 0
     for ticket_id, account_id, due in session.execute(stmt):
         count += emit_event_once(
-            session=session, dedupe_key=f"ticket_sla_due:{hours:g}:{ticket_id}:{due.isoformat()}",
-            type="ticket_sla_due", subject_type="ticket", subject_id=ticket_id,
-            account_id=account_id, payload={"hours": hours}, occurred_at=now)
+            session=session,
+            dedupe_key=f"ticket_sla_due:{hours:g}:{ticket_id}:{due.isoformat()}",
+            type="ticket_sla_due",
+            subject_type="ticket",
+            subject_id=ticket_id,
+            account_id=account_id,
+            payload={"hours": hours},
+            occurred_at=now,
+        )
     return count
 
 
 def _task_overdue(session: Session, _: float, now: datetime) -> int:
     stmt = select(Task.id, Task.account_id, Task.due_at).where(
-        Task.status == TaskStatus.open, Task.due_at.is_not(None), Task.due_at < now)
+        Task.status == TaskStatus.open, Task.due_at.is_not(None), Task.due_at < now
+    )
     count = 0
     for task_id, account_id, due in session.execute(stmt):
         count += emit_event_once(
-            session=session, dedupe_key=f"task_overdue:{task_id}:{due.isoformat()}",
-            type="task_overdue", subject_type="task", subject_id=task_id, account_id=account_id,
-            payload={}, occurred_at=now)
+            session=session,
+            dedupe_key=f"task_overdue:{task_id}:{due.isoformat()}",
+            type="task_overdue",
+            subject_type="task",
+            subject_id=task_id,
+            account_id=account_id,
+            payload={},
+            occurred_at=now,
+        )
     return count
 
 
-_EMITTERS = {"deal_idle": _deal_idle, "renewal_due": _renewal_due,
-             "ticket_sla_due": _ticket_sla_due, "task_overdue": _task_overdue}
+_EMITTERS = {
+    "deal_idle": _deal_idle,
+    "renewal_due": _renewal_due,
+    "ticket_sla_due": _ticket_sla_due,
+    "task_overdue": _task_overdue,
+}
 
 
 def emit_time_events(

@@ -25,10 +25,12 @@ class StalledThreshold:
 def stalled_threshold(ruleset: RuleSet) -> StalledThreshold:
     """The enabled `stalled-deal-follow-up` rule's idle days; else the shortest idle period
     of any enabled `deal_idle` rule; else 14 days with no rule behind it."""
-    idle = [r for r in ruleset.rules
-            if r.enabled and r.trigger.name == "deal_idle" and r.trigger_value]
+    idle = [
+        r for r in ruleset.rules if r.enabled and r.trigger.name == "deal_idle" and r.trigger_value
+    ]
     chosen = next((r for r in idle if r.name == STALLED_RULE), None) or min(
-        idle, key=lambda r: (r.trigger_value, r.name), default=None)
+        idle, key=lambda r: (r.trigger_value, r.name), default=None
+    )
     if chosen is None or chosen.trigger_value is None:
         return StalledThreshold(DEFAULT_IDLE_DAYS, None)
     return StalledThreshold(max(1, round(chosen.trigger_value)), chosen.name)

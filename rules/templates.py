@@ -55,7 +55,8 @@ def compile_template(text: Any, schema: Schema) -> Template:
     for match in _PLACEHOLDER.finditer(text):
         inner = match.group(1).strip()
         if not _PATH.fullmatch(inner):
-            raise ExprError(f"placeholder {{{inner}}} must be a field such as {{deal.name}}",
-                            match.start() + 1)
+            raise ExprError(
+                f"placeholder {{{inner}}} must be a field such as {{deal.name}}", match.start() + 1
+            )
         check_path(tuple(inner.split(".")), schema, match.start() + 1)
     return Template(text)

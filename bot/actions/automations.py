@@ -59,12 +59,21 @@ class ActionAutomationActivity(AccountRequest):
         if not history.entries:
             say(response="utter_no_automation_activity", where=where, period=lookback.label)
             return _forget_filters()
-        say(response="utter_automation_activity", count=history.total, where=where,
-            period=lookback.label)
+        say(
+            response="utter_automation_activity",
+            count=history.total,
+            where=where,
+            period=lookback.label,
+        )
         for entry in history.entries:
-            say(response="utter_automation_line", when=f"{entry.fired_at:%a %d %b %H:%M}",
-                about=_about(entry, turn.account is not None), did=entry.did, rule=entry.rule,
-                purpose=entry.purpose)
+            say(
+                response="utter_automation_line",
+                when=f"{entry.fired_at:%a %d %b %H:%M}",
+                about=_about(entry, turn.account is not None),
+                did=entry.did,
+                rule=entry.rule,
+                purpose=entry.purpose,
+            )
         if history.total > len(history.entries):
             say(response="utter_automation_more", more=history.total - len(history.entries))
         if history.failed:
@@ -98,17 +107,27 @@ class ActionStalledDeals(AccountRequest):
             say(response="utter_stalled_deals", count=len(deals), scope_text=scope_text, days=days)
             for deal in deals[:MAX_LINES]:
                 last = deal.last_activity_at or deal.created_at
-                say(response="utter_stalled_deal_line", deal=deal.name, account=deal.account.name,
+                say(
+                    response="utter_stalled_deal_line",
+                    deal=deal.name,
+                    account=deal.account.name,
                     owner=deal.owner.name if deal.owner else "no owner",
-                    stage=deal.stage.value.replace("_", " "), amount=money(deal.amount),
-                    last_activity=f"{last:%d %b %Y}", idle_days=(now - last).days)
+                    stage=deal.stage.value.replace("_", " "),
+                    amount=money(deal.amount),
+                    last_activity=f"{last:%d %b %Y}",
+                    idle_days=(now - last).days,
+                )
             if len(deals) > MAX_LINES:
                 say(response="utter_stalled_deals_more", more=len(deals) - MAX_LINES)
         if threshold.rule is None:
             say(response="utter_stalled_threshold_default", days=threshold.days)
         elif days != threshold.days:
-            say(response="utter_stalled_threshold_asked", days=days, rule=threshold.rule,
-                rule_days=threshold.days)
+            say(
+                response="utter_stalled_threshold_asked",
+                days=days,
+                rule=threshold.rule,
+                rule_days=threshold.days,
+            )
         else:
             say(response="utter_stalled_threshold_rule", days=days, rule=threshold.rule)
         return _forget_filters()

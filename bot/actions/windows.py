@@ -45,8 +45,11 @@ def span_days(text: str) -> int | None:
         amount, unit = match.group(1), match.group(2).lower().rstrip("s")
         if amount is None and not _LAST.search(text[: match.start()]):
             continue
-        count = 1 if amount is None else (
-            int(amount) if amount.isdigit() else _NUMBER_WORDS[amount.lower()])
+        count = (
+            1
+            if amount is None
+            else (int(amount) if amount.isdigit() else _NUMBER_WORDS[amount.lower()])
+        )
         days = count * _UNIT_DAYS[unit]
         if 1 <= days <= MAX_DAYS:
             return days

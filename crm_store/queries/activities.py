@@ -95,8 +95,12 @@ def create_task(
     session.add(task)
     session.flush()
     emit_event(
-        session=session, type="task_created", subject_type="task", subject_id=task.id,
-        account_id=account_id, payload={"source": str(task.source)},
+        session=session,
+        type="task_created",
+        subject_type="task",
+        subject_id=task.id,
+        account_id=account_id,
+        payload={"source": str(task.source)},
     )
     session.flush()
     return task

@@ -328,8 +328,9 @@ def _handoffs(session: Session, ids: Select) -> tuple[int, list[float]]:
     once in the handoff rate, and every answered handoff counts in the response times.
     """
     rows = session.execute(
-        select(Handoff.conversation_id, Handoff.requested_at, Handoff.first_agent_reply_at)
-        .where(Handoff.conversation_id.in_(ids))
+        select(Handoff.conversation_id, Handoff.requested_at, Handoff.first_agent_reply_at).where(
+            Handoff.conversation_id.in_(ids)
+        )
     ).all()
     waits = [
         (replied - requested).total_seconds()

@@ -152,9 +152,13 @@ def move_deal_stage(
         changed_by_id=changed_by_id, days_in_previous=max(0, (now - previous).days),
     ))  # fmt: skip
     emit_event(
-        session=session, type="deal_stage_changed", subject_type="deal", subject_id=deal.id,
+        session=session,
+        type="deal_stage_changed",
+        subject_type="deal",
+        subject_id=deal.id,
         account_id=deal.account_id,
-        payload={"from_stage": str(deal.stage), "to_stage": str(stage)}, occurred_at=now,
+        payload={"from_stage": str(deal.stage), "to_stage": str(stage)},
+        occurred_at=now,
     )
     deal.stage = stage
     deal.last_activity_at = now

@@ -83,8 +83,10 @@ def emit_event_once(
         "status": "pending", "occurred_at": occurred_at or utcnow(),
     }  # fmt: skip
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(CrmEvent.__table__).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
+    stmt = (
+        dialect.insert(CrmEvent.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
     # RETURNING tells the two cases apart on both databases (rowcount is -1 on psycopg here).
     return session.execute(stmt.returning(CrmEvent.id)).first() is not None
@@ -133,9 +135,9 @@ def record_negative_sentiment(
     )  # fmt: skip
 
 
-def crossed_bounds(previous: float | None, score: float, bounds: tuple[float, ...]) -> list[
-    tuple[float, str]
-]:
+def crossed_bounds(
+    previous: float | None, score: float, bounds: tuple[float, ...]
+) -> list[tuple[float, str]]:
     """The bounds a score moved across, with the direction ("up" or "down")."""
     if previous is None:
         return [(b, "up") for b in bounds if score >= b]
@@ -166,10 +168,18 @@ def record_score_crossed(
         raise InvalidInputError(f"account {account_id} does not exist")
     return [
         emit_event(
-            session=session, type="score_crossed", subject_type="account", subject_id=account_id,
+            session=session,
+            type="score_crossed",
+            subject_type="account",
+            subject_id=account_id,
             account_id=account_id,
-            payload={"kind": kind, "score": float(score), "previous": previous, "bound": bound,
-                     "direction": direction},
+            payload={
+                "kind": kind,
+                "score": float(score),
+                "previous": previous,
+                "bound": bound,
+                "direction": direction,
+            },
         )  # fmt: skip
         for bound, direction in crossed_bounds(previous, score, bounds)
     ]
@@ -219,8 +229,10 @@ def record_score_crossings(
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     written = 0
     for start in range(0, len(rows), _CROSSINGS_CHUNK):
-        stmt = dialect.insert(CrmEvent.__table__).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]
-        ).returning(CrmEvent.id)
+        stmt = (
+            dialect.insert(CrmEvent.__table__)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(CrmEvent.id)
+        )
         written += len(session.execute(stmt, rows[start : start + _CROSSINGS_CHUNK]).all())
     return written

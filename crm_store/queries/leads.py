@@ -33,7 +33,10 @@ def create_lead(
     session.add(lead)
     session.flush()
     emit_event(
-        session=session, type="lead_created", subject_type="lead", subject_id=lead.id,
+        session=session,
+        type="lead_created",
+        subject_type="lead",
+        subject_id=lead.id,
         payload={"source": lead.source},
     )
     session.flush()

@@ -117,8 +117,13 @@ def open_ticket(
     )
     assign_ticket_number(session, ticket)
     emit_event(
-        session=session, type="ticket_created", subject_type="ticket", subject_id=ticket.id,
-        account_id=ticket.account_id, payload={"priority": str(priority)}, occurred_at=now,
+        session=session,
+        type="ticket_created",
+        subject_type="ticket",
+        subject_id=ticket.id,
+        account_id=ticket.account_id,
+        payload={"priority": str(priority)},
+        occurred_at=now,
     )
     session.flush()
     return ticket

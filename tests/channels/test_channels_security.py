@@ -126,4 +126,3 @@ def test_hostile_parameters_change_nothing(
             assert {a["id"] for a in response.json()["data"]} <= visible
         assert "root:" not in response.text  # no file outside static/ was served
     assert _counts(settings.database_url) == before
-

@@ -134,9 +134,7 @@ def test_rep_cannot_see_another_reps_account_over_chat_or_rest(running) -> None:
             f"give me a summary of {CREDS.rep_account_name}",
             headers=_rep_headers(CREDS.other_rep_token),
         )
-        own = client.get(
-            f"/v1/accounts/{match.account_id}", headers=_rep_headers(CREDS.rep_token)
-        )
+        own = client.get(f"/v1/accounts/{match.account_id}", headers=_rep_headers(CREDS.rep_token))
         theirs = client.get(
             f"/v1/accounts/{match.account_id}", headers=_rep_headers(CREDS.other_rep_token)
         )
@@ -144,7 +142,6 @@ def test_rep_cannot_see_another_reps_account_over_chat_or_rest(running) -> None:
     assert "couldn't find" in answer.lower() or "not" in answer.lower()
     assert own.status_code == 200
     assert theirs.status_code == 404
-
 
 
 def test_rep_asks_which_deals_are_stalled(running) -> None:
@@ -157,8 +154,13 @@ def test_rep_asks_which_deals_are_stalled(running) -> None:
         deal.last_activity_at = utcnow() - timedelta(days=900)  # the oldest: listed first
         name = deal.name
     with running.client() as client:
-        answer = _say(client, "/v1/chat/rep", _session_id(), "which of my deals are stalled?",
-                      headers=_rep_headers(CREDS.rep_token))
+        answer = _say(
+            client,
+            "/v1/chat/rep",
+            _session_id(),
+            "which of my deals are stalled?",
+            headers=_rep_headers(CREDS.rep_token),
+        )
     assert "no activity for 14 days or more" in answer
     assert name in answer and "900 days ago" in answer
     assert "stalled-deal-follow-up" in answer
@@ -168,18 +170,24 @@ def test_rep_asks_what_the_automations_did_for_an_account(running) -> None:
     with db.session_scope(running.database_url) as session:
         account = session.query(Account).filter_by(name=CREDS.rep_account_name).one()
         account.annual_revenue = Decimal("2000000")
-        record_score_crossed(session=session, account_id=account.id, kind="churn",
-                             previous=0.3, score=0.85)
+        record_score_crossed(
+            session=session, account_id=account.id, kind="churn", previous=0.3, score=0.85
+        )
     starter = load_rules()
     only = RuleSet(rules=[starter.get("churn-risk-save-call")]).index()
     drain(db.make_session_factory(db.get_engine(running.database_url)), only)
     with running.client() as client:
-        answer = _say(client, "/v1/chat/rep", _session_id(),
-                      f"what did the automations do for {CREDS.rep_account_name} this week?",
-                      headers=_rep_headers(CREDS.rep_token))
+        answer = _say(
+            client,
+            "/v1/chat/rep",
+            _session_id(),
+            f"what did the automations do for {CREDS.rep_account_name} this week?",
+            headers=_rep_headers(CREDS.rep_token),
+        )
     assert f"for {CREDS.rep_account_name} this week" in answer
     assert f"created the task “Save call with {CREDS.rep_account_name}”" in answer
     assert "churn-risk-save-call" in answer
+
 
 def test_unknown_order_gets_a_polite_answer(running) -> None:
     sid = _session_id()

@@ -131,9 +131,13 @@ def test_customer_reaches_an_agent_in_slack_and_back(slack_stack, running) -> No
 
         ack = _turn(ws, sid, "my invoice is wrong")
         assert ack["handoff"] == "claimed"
-        fake.wait_for(lambda f: any(p.get("thread_ts") == root["ts"]
-                                    and p["text"] == "*Customer:* my invoice is wrong"
-                                    for p in f.posts()), what="the customer's line in the thread")
+        fake.wait_for(
+            lambda f: any(
+                p.get("thread_ts") == root["ts"] and p["text"] == "*Customer:* my invoice is wrong"
+                for p in f.posts()
+            ),
+            what="the customer's line in the thread",
+        )
 
         _signed(api, _button("handoff_resolve", handoff_id, root["ts"]), form=True)
         handback, question = _push(ws, 2)

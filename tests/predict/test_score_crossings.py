@@ -27,8 +27,13 @@ def churn_root(tmp_path_factory: pytest.TempPathFactory, telco_raw: pd.DataFrame
 
 
 @pytest.fixture
-def scored(session: Session, telco_raw: pd.DataFrame, churn_root: Path, tmp_path: Path,
-           monkeypatch: pytest.MonkeyPatch) -> tuple[dict[int, float], float]:
+def scored(
+    session: Session,
+    telco_raw: pd.DataFrame,
+    churn_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[dict[int, float], float]:
     """Accounts with subscriptions, their true churn probability, and a bound between them
     (written to a bounds file the scorer reads), so some accounts are above and some below."""
     probabilities = {}
@@ -37,8 +42,12 @@ def scored(session: Session, telco_raw: pd.DataFrame, churn_root: Path, tmp_path
         session.add(account)
         session.flush()
         row = telco_raw.iloc[i].to_dict()
-        session.add(Subscription(account_id=account.id,
-                                 **store.subscription_record(row, f"telco:{row['customerID']}")))
+        session.add(
+            Subscription(
+                account_id=account.id,
+                **store.subscription_record(row, f"telco:{row['customerID']}"),
+            )
+        )
         session.flush()
         result = service.score_account_churn(session, account.id, root=churn_root)
         probabilities[account.id] = result.probability
@@ -58,13 +67,16 @@ def _crossings(session: Session) -> list[CrmEvent]:
 
 
 def _set_scores(session: Session, account_ids: list[int], score: float) -> None:
-    session.add_all(PredictionScore(account_id=a, kind="churn", score=score, model_version="t")
-                    for a in account_ids)
+    session.add_all(
+        PredictionScore(account_id=a, kind="churn", score=score, model_version="t")
+        for a in account_ids
+    )
     session.flush()
 
 
 def test_a_first_score_above_the_bound_is_one_event_and_a_rescore_is_none(
-        session: Session, churn_root: Path, scored: tuple[dict[int, float], float]) -> None:
+    session: Session, churn_root: Path, scored: tuple[dict[int, float], float]
+) -> None:
     probabilities, bound = scored
     above = {a for a, p in probabilities.items() if p >= bound}
     report = service.batch_score_churn(session, root=churn_root)
@@ -82,7 +94,8 @@ def test_a_first_score_above_the_bound_is_one_event_and_a_rescore_is_none(
 
 
 def test_moves_across_the_bound_up_and_down_each_emit_once(
-        session: Session, churn_root: Path, scored: tuple[dict[int, float], float]) -> None:
+    session: Session, churn_root: Path, scored: tuple[dict[int, float], float]
+) -> None:
     probabilities, bound = scored
     ids = sorted(probabilities)
     _set_scores(session, ids, 0.0)  # everyone was safe: the high ones now cross upwards
@@ -99,16 +112,16 @@ def test_moves_across_the_bound_up_and_down_each_emit_once(
     assert service.batch_score_churn(session, root=churn_root).events == 0
 
 
-def test_the_same_crossing_recorded_twice_is_one_event(session: Session,
-                                                       scored: tuple[dict[int, float], float],
-                                                       ) -> None:
+def test_the_same_crossing_recorded_twice_is_one_event(
+    session: Session,
+    scored: tuple[dict[int, float], float],
+) -> None:
     probabilities, bound = scored
     account = min(probabilities)
     _set_scores(session, [account], 0.0)
     previous = crossings.previous_scores(session, "churn")
     for _ in range(2):  # two scoring runs that started from the same stored scores
-        written = crossings.record_crossings(session, "churn", [account], [0.9], previous,
-                                             (bound,))
+        written = crossings.record_crossings(session, "churn", [account], [0.9], previous, (bound,))
     session.commit()
     assert written == 0 and len(_crossings(session)) == 1
 
@@ -117,7 +130,13 @@ def test_crossing_mask_matches_the_store_rule() -> None:
     previous = np.array([np.nan, np.nan, 0.4, 0.6, 0.8, 0.6])
     scores = np.array([0.3, 0.75, 0.75, 0.65, 0.6, 0.4])
     assert crossings.crossing_mask(previous, scores, (0.5, 0.7)).tolist() == [
-        False, True, True, False, True, True]
+        False,
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_bad_bounds_files_are_refused_with_the_reason(tmp_path: Path) -> None:

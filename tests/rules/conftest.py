@@ -43,8 +43,12 @@ def run_rules(seeded_db_url: str) -> Callable[[RuleSet], BatchResult]:
 
 def owned_account(session: Session) -> Account:
     """A demo account with an owner, a country and a contact."""
-    stmt = (select(Account).join(Contact, Contact.account_id == Account.id)
-            .where(Account.owner_id.is_not(None)).order_by(Account.id))
+    stmt = (
+        select(Account)
+        .join(Contact, Contact.account_id == Account.id)
+        .where(Account.owner_id.is_not(None))
+        .order_by(Account.id)
+    )
     return session.scalars(stmt).first()
 
 

@@ -48,19 +48,21 @@ def _events(session: Session) -> list[tuple[str, str, int | None]]:
 
 def test_store_changes_write_their_events_in_the_same_transaction(seeded_session: Session) -> None:
     rep = user_by_email(seeded_session, "alice.moreno@crm-demo.example")
-    deal = seeded_session.scalars(select(Deal).where(Deal.owner_id == rep.id,
-                                                     Deal.stage == "proposal")).first()
-    lead = create_lead(session=seeded_session, name="Ann", email="ann@x.example", company=None,
-                       need=None)
-    task = create_task(session=seeded_session, scope=Scope.for_user(rep), title="Call",
-                       due_at=None)
-    change_deal_stage(session=seeded_session, scope=Scope.for_user(rep), deal_id=deal.id,
-                      stage="negotiation")
+    deal = seeded_session.scalars(
+        select(Deal).where(Deal.owner_id == rep.id, Deal.stage == "proposal")
+    ).first()
+    lead = create_lead(
+        session=seeded_session, name="Ann", email="ann@x.example", company=None, need=None
+    )
+    task = create_task(session=seeded_session, scope=Scope.for_user(rep), title="Call", due_at=None)
+    change_deal_stage(
+        session=seeded_session, scope=Scope.for_user(rep), deal_id=deal.id, stage="negotiation"
+    )
     chat = chat_with_contact(seeded_session)
-    record_conversation_handed_over(session=seeded_session, conversation_id=chat.id,
-                                    reason="asked")
+    record_conversation_handed_over(session=seeded_session, conversation_id=chat.id, reason="asked")
     assert _events(seeded_session) == [
-        ("lead_created", "lead", lead.id), ("task_created", "task", task.id),
+        ("lead_created", "lead", lead.id),
+        ("task_created", "task", task.id),
         ("deal_stage_changed", "deal", deal.id),
         ("conversation_handed_over", "conversation", chat.id),
     ]
@@ -73,16 +75,19 @@ def test_score_crossings(seeded_session: Session) -> None:
     assert crossed_bounds(0.95, 0.6, (0.5, 0.7, 0.9)) == [(0.7, "down"), (0.9, "down")]
     assert crossed_bounds(0.6, 0.65, (0.5, 0.7)) == []
     account = owned_account(seeded_session)
-    events = record_score_crossed(session=seeded_session, account_id=account.id, kind="churn",
-                                  previous=0.6, score=0.72)
+    events = record_score_crossed(
+        session=seeded_session, account_id=account.id, kind="churn", previous=0.6, score=0.72
+    )
     assert [e.payload["bound"] for e in events] == [0.7]
     with pytest.raises(InvalidInputError, match="account 999999 does not exist"):
-        record_score_crossed(session=seeded_session, account_id=999_999, kind="churn",
-                             previous=None, score=0.9)
+        record_score_crossed(
+            session=seeded_session, account_id=999_999, kind="churn", previous=None, score=0.9
+        )
 
 
-def test_the_scheduler_emits_each_idle_period_once(seeded_session: Session, rules_from: Loader,
-                                                   run_rules: Runner) -> None:
+def test_the_scheduler_emits_each_idle_period_once(
+    seeded_session: Session, rules_from: Loader, run_rules: Runner
+) -> None:
     ruleset = rules_from(IDLE_RULE)
     deal = open_deal(seeded_session)
     deal.last_activity_at = utcnow() - timedelta(days=20)
@@ -98,8 +103,9 @@ def test_the_scheduler_emits_each_idle_period_once(seeded_session: Session, rule
     assert f"Revive {deal.name}" in titles
 
 
-def test_simulate_has_no_side_effects(seeded_session: Session, rules_from: Loader,
-                                      run_rules: Runner) -> None:
+def test_simulate_has_no_side_effects(
+    seeded_session: Session, rules_from: Loader, run_rules: Runner
+) -> None:
     ruleset = rules_from(IDLE_RULE)
     emit_time_events(seeded_session, ruleset)
     seeded_session.commit()
@@ -111,14 +117,16 @@ def test_simulate_has_no_side_effects(seeded_session: Session, rules_from: Loade
     assert seeded_session.scalar(select(func.count()).select_from(Task)) == tasks
     assert seeded_session.scalar(select(func.count()).select_from(RuleFiring)) == 0
     assert seeded_session.scalar(select(func.count()).where(CrmEvent.status == "pending")) == (
-        report.events)
+        report.events
+    )
     run_rules(ruleset)
     again = simulate(seeded_session, ruleset, utcnow() - timedelta(days=1))
     assert again.rules["idle"].already_fired == replay.would_fire
 
 
-def test_stats_count_firings_and_time_saved(seeded_session: Session, rules_from: Loader,
-                                            run_rules: Runner) -> None:
+def test_stats_count_firings_and_time_saved(
+    seeded_session: Session, rules_from: Loader, run_rules: Runner
+) -> None:
     ruleset = rules_from(IDLE_RULE)
     emit_time_events(seeded_session, ruleset)
     seeded_session.commit()
@@ -128,16 +136,20 @@ def test_stats_count_firings_and_time_saved(seeded_session: Session, rules_from:
     assert row.minutes_saved == pytest.approx(fired * 2.0)  # create_task's estimate
 
 
-def test_cli_validate_run_simulate_stats(seeded_db_url: str, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_validate_run_simulate_stats(
+    seeded_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRM_DATABASE_URL", seeded_db_url)
     runner = CliRunner()
     result = runner.invoke(app, ["rules", "validate"])
     assert result.exit_code == 0, result.output
     assert f"{len(load_rules(DEFAULT_RULES_DIR).rules)} rules loaded, 0 problems" in result.output
     bad = tmp_path / "bad.yml"
-    bad.write_text((DEFAULT_RULES_DIR / "sales.yml").read_text().replace(
-        "deal.amount >= 1000", "deal.amount >= 'lots'"))
+    bad.write_text(
+        (DEFAULT_RULES_DIR / "sales.yml")
+        .read_text()
+        .replace("deal.amount >= 1000", "deal.amount >= 'lots'")
+    )
     result = runner.invoke(app, ["rules", "validate", "--rules", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:11: rule 'stalled-deal-follow-up'" in result.output
@@ -172,15 +184,20 @@ rules:
 """
 
 
-def test_every_time_trigger_is_emitted_once(seeded_session: Session, rules_from: Loader,
-                                            run_rules: Runner) -> None:
+def test_every_time_trigger_is_emitted_once(
+    seeded_session: Session, rules_from: Loader, run_rules: Runner
+) -> None:
     ruleset = rules_from(TIME_RULES)
     now = utcnow()
     ticket = any_ticket(seeded_session)
     ticket.sla_due_at = now + timedelta(hours=1)
     rep = user_by_email(seeded_session, "alice.moreno@crm-demo.example")
-    task = create_task(session=seeded_session, scope=Scope.for_user(rep), title="Send quote",
-                       due_at=now - timedelta(hours=3))
+    task = create_task(
+        session=seeded_session,
+        scope=Scope.for_user(rep),
+        title="Send quote",
+        due_at=now - timedelta(hours=3),
+    )
     deal = open_deal(seeded_session)
     deal.close_date = (now + timedelta(days=10)).date()
     seeded_session.commit()
@@ -190,8 +207,11 @@ def test_every_time_trigger_is_emitted_once(seeded_session: Session, rules_from:
     assert sum(emit_time_events(seeded_session, ruleset, now).values()) == 0
     seeded_session.commit()
     subjects = {(t, s) for t, _, s in _events(seeded_session)}
-    assert {("ticket_sla_due", ticket.id), ("task_overdue", task.id),
-            ("renewal_due", deal.id)} <= subjects
+    assert {
+        ("ticket_sla_due", ticket.id),
+        ("task_overdue", task.id),
+        ("renewal_due", deal.id),
+    } <= subjects
     result = run_rules(ruleset)
     assert result.fired == sum(written.values()) and result.failed == 0
 

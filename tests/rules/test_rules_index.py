@@ -40,18 +40,25 @@ rules:
 
 
 def env(source: object, score: float | None = 0.95) -> dict:
-    return {"now": datetime.now(UTC), "event": {"source": source},
-            "lead": {"score": score}, "account": {}}
+    return {
+        "now": datetime.now(UTC),
+        "event": {"source": source},
+        "lead": {"score": score},
+        "account": {},
+    }
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("event.source == 'web_chat'", ("event", "source", "web_chat")),
-    ("'web_chat' == event.source and lead.score > 1", ("event", "source", "web_chat")),
-    ("lead.score > 1 and event.source == 'x'", None),  # only the first operand of `and`
-    ("event.source == 'a' or lead.score > 1", None),
-    ("event.source != 'a'", None),
-    ("lead.score == null", ("lead", "score", None)),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("event.source == 'web_chat'", ("event", "source", "web_chat")),
+        ("'web_chat' == event.source and lead.score > 1", ("event", "source", "web_chat")),
+        ("lead.score > 1 and event.source == 'x'", None),  # only the first operand of `and`
+        ("event.source == 'a' or lead.score > 1", None),
+        ("event.source != 'a'", None),
+        ("lead.score == null", ("lead", "score", None)),
+    ],
+)
 def test_equality_key(text: str, key: tuple | None) -> None:
     schema = schema_for(TRIGGERS["lead_created"])
     assert equality_key(parse(text)) == key
@@ -73,11 +80,18 @@ def test_candidates_are_only_the_rules_an_event_can_match_in_priority_order() ->
 
 
 def test_a_time_trigger_is_keyed_on_its_parameter() -> None:
-    text = RULES.replace("lead_created", "{event: deal_idle, days: 14}").replace(
-        "event.source", "deal.stage").replace("lead.score", "deal.amount")
+    text = (
+        RULES.replace("lead_created", "{event: deal_idle, days: 14}")
+        .replace("event.source", "deal.stage")
+        .replace("lead.score", "deal.amount")
+    )
     ruleset = load_text(text, "idle.yml").index()
     index = ruleset.candidates_by_trigger["deal_idle"]
     at = {"now": datetime.now(UTC), "account": {}, "deal": {"stage": "x", "amount": 1.0}}
     assert [r.name for _, r, _ in index({**at, "event": {"days": 14}})] == [
-        "imported-leads", "web-leads", "any-lead", "no-conditions"]
+        "imported-leads",
+        "web-leads",
+        "any-lead",
+        "no-conditions",
+    ]
     assert index({**at, "event": {"days": 30}}) == []

@@ -28,13 +28,23 @@ def test_the_starter_rules_load_cleanly() -> None:
     ruleset = load_rules(DEFAULT_RULES_DIR)
     assert ruleset.problems == []
     names = {rule.name for rule in ruleset.rules}
-    assert {"stalled-deal-follow-up", "hot-lead-to-senior-rep", "churn-risk-save-call",
-            "upset-chat-escalation", "ticket-near-sla"} <= names
+    assert {
+        "stalled-deal-follow-up",
+        "hot-lead-to-senior-rep",
+        "churn-risk-save-call",
+        "upset-chat-escalation",
+        "ticket-near-sla",
+    } <= names
 
 
 def test_rules_are_indexed_by_trigger_and_priority() -> None:
-    ruleset = load_text(GOOD + GOOD.replace("good", "better").replace("rules:\n", "")
-                        .replace("    trigger", "    priority: 5\n    trigger"), "x.yml").index()
+    ruleset = load_text(
+        GOOD
+        + GOOD.replace("good", "better")
+        .replace("rules:\n", "")
+        .replace("    trigger", "    priority: 5\n    trigger"),
+        "x.yml",
+    ).index()
     assert [r.name for r in ruleset.for_event("lead_created")] == ["better", "good"]
     assert ruleset.for_event("deal_idle") == []
 
@@ -45,11 +55,14 @@ def test_malformed_yaml_names_the_line() -> None:
     ]
 
 
-@pytest.mark.parametrize(("bad", "line", "fragment"), [
-    ("    colour: red\n", 9, "unknown field 'colour'"),
-    ("    priority: high\n", 9, "priority must be a int"),
-    ("    enabled: maybe\n", 9, "enabled must be a bool"),
-])
+@pytest.mark.parametrize(
+    ("bad", "line", "fragment"),
+    [
+        ("    colour: red\n", 9, "unknown field 'colour'"),
+        ("    priority: high\n", 9, "priority must be a int"),
+        ("    enabled: maybe\n", 9, "enabled must be a bool"),
+    ],
+)
 def test_bad_fields_are_located(bad: str, line: int, fragment: str) -> None:
     problems = _problems(GOOD + bad)
     assert len(problems) == 1
@@ -57,16 +70,20 @@ def test_bad_fields_are_located(bad: str, line: int, fragment: str) -> None:
     assert fragment in problems[0]
 
 
-@pytest.mark.parametrize(("old", "new", "line", "fragment"), [
-    ("lead.score >= 0.8", "lead.score >= 'high'", 6, "cannot order a number against a string"),
-    ("lead.score >= 0.8", "deal.amount > 1", 6, "unknown name 'deal'"),
-    ("lead_created", "lead_invented", 4, "unknown trigger 'lead_invented'"),
-    ("- notify:", "- telepathy:", 8, "unknown action 'telepathy'"),
-    ('message: "Lead {lead.name}"', 'message: "Lead {lead.nme}"', 8, "lead has no field 'nme'"),
-    ('to: "#sales"', "to: lead.name", 8, "lead.name is a string, not a user id"),
-])
-def test_condition_and_action_errors_are_located(old: str, new: str, line: int,
-                                                 fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fragment"),
+    [
+        ("lead.score >= 0.8", "lead.score >= 'high'", 6, "cannot order a number against a string"),
+        ("lead.score >= 0.8", "deal.amount > 1", 6, "unknown name 'deal'"),
+        ("lead_created", "lead_invented", 4, "unknown trigger 'lead_invented'"),
+        ("- notify:", "- telepathy:", 8, "unknown action 'telepathy'"),
+        ('message: "Lead {lead.name}"', 'message: "Lead {lead.nme}"', 8, "lead has no field 'nme'"),
+        ('to: "#sales"', "to: lead.name", 8, "lead.name is a string, not a user id"),
+    ],
+)
+def test_condition_and_action_errors_are_located(
+    old: str, new: str, line: int, fragment: str
+) -> None:
     problems = _problems(GOOD.replace(old, new))
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"sales.yml:{line}: rule 'good': ")
@@ -75,7 +92,8 @@ def test_condition_and_action_errors_are_located(old: str, new: str, line: int,
 
 def test_a_bad_rule_is_skipped_and_the_others_load() -> None:
     text = GOOD + GOOD.replace("good", "broken").replace("rules:\n", "").replace(
-        "lead.score >= 0.8", "lead.score >=")
+        "lead.score >= 0.8", "lead.score >="
+    )
     ruleset = load_text(text, "sales.yml")
     assert [r.name for r in ruleset.rules] == ["good"]
     assert len(ruleset.problems) == 1 and "rule 'broken'" in str(ruleset.problems[0])
@@ -89,8 +107,11 @@ def test_duplicate_names_and_missing_fields() -> None:
 
 
 def test_time_triggers_need_their_parameter() -> None:
-    text = GOOD.replace("trigger: lead_created", "trigger: deal_idle").replace(
-        "lead.score >= 0.8", "deal.amount > 0").replace("{lead.name}", "{deal.name}")
+    text = (
+        GOOD.replace("trigger: lead_created", "trigger: deal_idle")
+        .replace("lead.score >= 0.8", "deal.amount > 0")
+        .replace("{lead.name}", "{deal.name}")
+    )
     assert "trigger deal_idle needs days" in _problems(text)[0]
     ok = text.replace("trigger: deal_idle", "trigger: {event: deal_idle, days: 14}")
     assert _problems(ok) == []

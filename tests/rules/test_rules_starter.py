@@ -23,8 +23,13 @@ from rules.loader import DEFAULT_RULES_DIR, RuleSet, load_rules
 from rules.scheduler import emit_time_events
 
 Runner = Callable[[RuleSet], BatchResult]
-STARTERS = ("stalled-deal-follow-up", "hot-lead-to-senior-rep", "churn-risk-save-call",
-            "upset-chat-escalation", "ticket-near-sla")
+STARTERS = (
+    "stalled-deal-follow-up",
+    "hot-lead-to-senior-rep",
+    "churn-risk-save-call",
+    "upset-chat-escalation",
+    "ticket-near-sla",
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +42,15 @@ def fired(session: Session, rule: str, subject_id: int) -> RuleFiring:
     """The one successful firing of `rule` on an event about record `subject_id` (the demo
     data holds other stalled deals and tickets near their SLA, which fire too)."""
     session.expire_all()
-    stmt = (select(RuleFiring).join(CrmEvent, CrmEvent.id == RuleFiring.event_id)
-            .where(RuleFiring.rule_name == rule, RuleFiring.status == "fired",
-                   CrmEvent.subject_id == subject_id))
+    stmt = (
+        select(RuleFiring)
+        .join(CrmEvent, CrmEvent.id == RuleFiring.event_id)
+        .where(
+            RuleFiring.rule_name == rule,
+            RuleFiring.status == "fired",
+            CrmEvent.subject_id == subject_id,
+        )
+    )
     return session.scalars(stmt).one()
 
 
@@ -50,8 +61,9 @@ def test_the_five_starter_rules_load_enabled_and_without_problems(starter: RuleS
         assert rule is not None and rule.enabled, name
 
 
-def test_stalled_deal_gets_a_follow_up_task(seeded_session: Session, starter: RuleSet,
-                                            run_rules: Runner) -> None:
+def test_stalled_deal_gets_a_follow_up_task(
+    seeded_session: Session, starter: RuleSet, run_rules: Runner
+) -> None:
     deal = open_deal(seeded_session)
     deal.amount, deal.last_activity_at = Decimal("5000"), utcnow() - timedelta(days=20)
     seeded_session.commit()
@@ -65,9 +77,15 @@ def test_stalled_deal_gets_a_follow_up_task(seeded_session: Session, starter: Ru
 
 
 def test_hot_lead_goes_to_the_enterprise_team_with_a_call_task(
-        seeded_session: Session, starter: RuleSet, run_rules: Runner) -> None:
-    lead = create_lead(session=seeded_session, name="Hana Ito", email="hana@bigco.example",
-                       company="BigCo", need="200 seats")
+    seeded_session: Session, starter: RuleSet, run_rules: Runner
+) -> None:
+    lead = create_lead(
+        session=seeded_session,
+        name="Hana Ito",
+        email="hana@bigco.example",
+        company="BigCo",
+        need="200 seats",
+    )
     lead.score = 0.91
     seeded_session.commit()
     run_rules(starter)
@@ -83,11 +101,13 @@ def test_hot_lead_goes_to_the_enterprise_team_with_a_call_task(
 
 
 def test_churn_risk_on_a_valuable_account_alerts_the_owner_and_books_a_save_call(
-        seeded_session: Session, starter: RuleSet, run_rules: Runner) -> None:
+    seeded_session: Session, starter: RuleSet, run_rules: Runner
+) -> None:
     account = owned_account(seeded_session)
     account.annual_revenue = Decimal("2500000")
-    record_score_crossed(session=seeded_session, account_id=account.id, kind="churn",
-                         previous=0.55, score=0.81)
+    record_score_crossed(
+        session=seeded_session, account_id=account.id, kind="churn", previous=0.55, score=0.81
+    )
     seeded_session.commit()
     run_rules(starter)
     firing = fired(seeded_session, "churn-risk-save-call", account.id)
@@ -99,11 +119,13 @@ def test_churn_risk_on_a_valuable_account_alerts_the_owner_and_books_a_save_call
     assert task.title == f"Save call with {account.name}" and task.owner_id == account.owner_id
 
 
-def test_negative_sentiment_in_chat_is_escalated(seeded_session: Session, starter: RuleSet,
-                                                 run_rules: Runner) -> None:
+def test_negative_sentiment_in_chat_is_escalated(
+    seeded_session: Session, starter: RuleSet, run_rules: Runner
+) -> None:
     chat = chat_with_contact(seeded_session)
-    record_negative_sentiment(session=seeded_session, conversation_id=chat.id, message_id=None,
-                              score=-0.7)
+    record_negative_sentiment(
+        session=seeded_session, conversation_id=chat.id, message_id=None, score=-0.7
+    )
     seeded_session.commit()
     run_rules(starter)
     fired(seeded_session, "upset-chat-escalation", chat.id)
@@ -113,8 +135,9 @@ def test_negative_sentiment_in_chat_is_escalated(seeded_session: Session, starte
     assert chat.status == "handoff_pending"
 
 
-def test_ticket_near_its_sla_is_escalated(seeded_session: Session, starter: RuleSet,
-                                          run_rules: Runner) -> None:
+def test_ticket_near_its_sla_is_escalated(
+    seeded_session: Session, starter: RuleSet, run_rules: Runner
+) -> None:
     ticket = any_ticket(seeded_session)
     ticket.priority, ticket.sla_due_at = "normal", utcnow() + timedelta(hours=1)
     seeded_session.commit()
@@ -122,7 +145,11 @@ def test_ticket_near_its_sla_is_escalated(seeded_session: Session, starter: Rule
     seeded_session.commit()
     run_rules(starter)
     firing = fired(seeded_session, "ticket-near-sla", ticket.id)
-    assert firing.actions[0] == {"action": "escalate_ticket", "ticket": ticket.number,
-                                 "from": "normal", "to": "high",
-                                 "assignee_id": firing.actions[0]["assignee_id"]}
+    assert firing.actions[0] == {
+        "action": "escalate_ticket",
+        "ticket": ticket.number,
+        "from": "normal",
+        "to": "high",
+        "assignee_id": firing.actions[0]["assignee_id"],
+    }
     assert seeded_session.get(Ticket, ticket.id).priority == "high"

@@ -40,9 +40,17 @@ rules:
 def _events(url: str, count: int) -> None:
     """Insert `count` pending lead events, every other one from the web chat."""
     now = utcnow()
-    rows = [{"type": "lead_created", "subject_type": "lead", "subject_id": None,
-             "payload": {"source": "web_chat" if i % 2 == 0 else "import"},
-             "status": "pending", "occurred_at": now} for i in range(count)]
+    rows = [
+        {
+            "type": "lead_created",
+            "subject_type": "lead",
+            "subject_id": None,
+            "payload": {"source": "web_chat" if i % 2 == 0 else "import"},
+            "status": "pending",
+            "occurred_at": now,
+        }
+        for i in range(count)
+    ]
     with db.session_scope(url) as session:
         for start in range(0, count, 5000):
             session.execute(insert(CrmEvent), rows[start : start + 5000])
@@ -101,9 +109,25 @@ def test_four_workers_share_20k_events_without_duplicates(db_url: str, tmp_path:
 def _worker(url: str, rules: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CRM_DATABASE_URL": url}
     return subprocess.Popen(
-        [sys.executable, "-m", "crm_cli.main", "rules", "run", "--rules", str(rules),
-         "--no-schedule", "--batch", "100", "--poll", "0.2", *args],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "crm_cli.main",
+            "rules",
+            "run",
+            "--rules",
+            str(rules),
+            "--no-schedule",
+            "--batch",
+            "100",
+            "--poll",
+            "0.2",
+            *args,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 

@@ -64,7 +64,6 @@ def slack_api(
         yield client
 
 
-
 @pytest.fixture
 def send_event(slack_api: TestClient) -> Sender:
     """Posts a correctly signed Events API request; `headers` adds or overrides headers."""

@@ -199,8 +199,12 @@ async def test_a_post_in_flight_when_a_deliverer_died_is_not_re_sent(
     note = add_note(db_url)
     now = utcnow()
     with session_scope(db_url) as session:  # a deliverer claims it, then dies mid-post
-        claimed = claim_due_notifications(session=session, channel="slack", now=now,
-                                          lease=timedelta(seconds=settings.claim_lease_s))
+        claimed = claim_due_notifications(
+            session=session,
+            channel="slack",
+            now=now,
+            lease=timedelta(seconds=settings.claim_lease_s),
+        )
         assert [c.id for c in claimed] == [note]
     d = deliverer(db_url, settings)
     assert (await d.run_once(now + timedelta(seconds=10))).handled == 0  # still leased

@@ -78,8 +78,11 @@ def test_bad_requests_are_401_logged_without_payload_and_not_processed(
 def test_url_verification_answers_the_challenge(slack_api: TestClient) -> None:
     challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
     body = f'{{"token":"x","challenge":"{challenge}","type":"url_verification"}}'.encode()
-    response = slack_api.post("/slack/events", content=body,
-                              headers={"Content-Type": "application/json", **sign(SECRET, body)})
+    response = slack_api.post(
+        "/slack/events",
+        content=body,
+        headers={"Content-Type": "application/json", **sign(SECRET, body)},
+    )
     assert response.status_code == 200
     assert challenge in response.text
 
@@ -87,12 +90,12 @@ def test_url_verification_answers_the_challenge(slack_api: TestClient) -> None:
 def test_without_secrets_the_routes_say_why_and_the_rest_runs(
     seeded_db_url: str, fake_slack: FakeSlack
 ) -> None:
-    settings = app_settings(seeded_db_url, SlackSettings(api_url=fake_slack.api_url,
-                                                         signing_secret="only-the-secret"))
+    settings = app_settings(
+        seeded_db_url, SlackSettings(api_url=fake_slack.api_url, signing_secret="only-the-secret")
+    )
     with TestClient(create_app(settings)) as client:
         body = event_body(mention("help"), "EvOFF0001")
-        response = client.post("/slack/events", content=body,
-                               headers=sign("only-the-secret", body))
+        response = client.post("/slack/events", content=body, headers=sign("only-the-secret", body))
         assert response.status_code == 503
         assert "CRM_SLACK_BOT_TOKEN" in response.json()["detail"]
         assert "SIGNING_SECRET" not in response.json()["detail"]
@@ -239,17 +242,27 @@ def test_requests_nobody_handles_are_acknowledged_without_logging_them(
 ) -> None:
     from fake_slack import interaction_body
 
-    click = interaction_body({"type": "block_actions", "user": {"id": AGENT},
-                              "team": {"id": "T0001"}, "actions": [
-                                  {"action_id": "some_other_button", "value": "secret-value"}]})
+    click = interaction_body(
+        {
+            "type": "block_actions",
+            "user": {"id": AGENT},
+            "team": {"id": "T0001"},
+            "actions": [{"action_id": "some_other_button", "value": "secret-value"}],
+        }
+    )
     other = command_body("secret-value", AGENT, fake_slack.response_url("x")).replace(
         b"%2Fcrm", b"%2Fother")  # fmt: skip
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     with caplog.at_level(logging.DEBUG):
-        assert slack_api.post("/slack/events", content=click,
-                              headers={**form, **sign(SECRET, click)}).status_code == 200
-        answer = slack_api.post("/slack/commands", content=other,
-                                headers={**form, **sign(SECRET, other)})
+        assert (
+            slack_api.post(
+                "/slack/events", content=click, headers={**form, **sign(SECRET, click)}
+            ).status_code
+            == 200
+        )
+        answer = slack_api.post(
+            "/slack/commands", content=other, headers={**form, **sign(SECRET, other)}
+        )
     assert answer.status_code == 200 and "/crm help" in answer.text
     assert "secret-value" not in caplog.text
 

@@ -133,8 +133,10 @@ def test_handoff_round_trip(api: TestClient, fake_slack: FakeSlack, seeded_db_ur
             with session_scope(seeded_db_url) as session:
                 handoff = session.get(Handoff, handoff_id)
                 assert handoff is not None
-                return (handoff.slack_channel, handoff.slack_thread_ts) == (SUPPORT_CHANNEL,
-                                                                            root_ts)
+                return (handoff.slack_channel, handoff.slack_thread_ts) == (
+                    SUPPORT_CHANNEL,
+                    root_ts,
+                )
 
         fake_slack.wait_for(thread_recorded, what="the thread recorded on the handoff")
 
@@ -180,8 +182,11 @@ def test_handoff_round_trip(api: TestClient, fake_slack: FakeSlack, seeded_db_ur
                                           for c in f.calls_to("chat.postEphemeral")))  # fmt: skip
 
         # 5. `/crm resolve`: the bot takes the chat back and asks for a rating.
-        signed(api, "/slack/commands", command_body("resolve", AGENT,
-                                                    fake_slack.response_url("resolve")))
+        signed(
+            api,
+            "/slack/commands",
+            command_body("resolve", AGENT, fake_slack.response_url("resolve")),
+        )
         handback, question = pushed_texts(ws, 2)
         assert handback["text"].startswith("Ines Costa has closed this chat")
         assert question["text"].startswith("How satisfied are you")
@@ -200,8 +205,10 @@ def test_handoff_round_trip(api: TestClient, fake_slack: FakeSlack, seeded_db_ur
     with session_scope(seeded_db_url) as session:
         handoff = session.get(Handoff, handoff_id)
         assert handoff and handoff.status is HandoffStatus.resolved and handoff.csat == 5
-        lines = [(str(m.sender), m.text) for m in
-                 list_messages(session=session, conversation_id=handoff.conversation_id)]
+        lines = [
+            (str(m.sender), m.text)
+            for m in list_messages(session=session, conversation_id=handoff.conversation_id)
+        ]
     assert ("agent", "Hi, I'm checking your invoice (https://billing.example/inv).") in lines
     assert ("user", "hello, anyone there?") in lines and ("user", "5") in lines
     assert not any(text == "I know this customer" for _, text in lines)
@@ -247,7 +254,8 @@ def test_claim_by_command_and_conflicts(
         return fake_slack.wait_for(lambda f: f.calls_to(f"response:{key}"))[0].params["text"]
 
     assert crm("claim", REP, "rep") == (
-        "Only support agents, managers and admins can take customer handoffs.")
+        "Only support agents, managers and admins can take customer handoffs."
+    )
     assert crm("claim 999999", AGENT, "missing") == "There is no handoff #999999."
     assert crm("claim", AGENT, "ok").startswith(f"You have handoff #{handoff_id}.")
     assert crm(f"claim {handoff_id}", AGENT, "twice").startswith(f"You have handoff #{handoff_id}")
@@ -259,12 +267,14 @@ def test_claim_by_command_and_conflicts(
         link_slack(session=session, user_id=other.id, slack_user_id="UAGENT02")
     assert crm(f"claim {handoff_id}", "UAGENT02", "race") == (
         f"Could not claim handoff #{handoff_id}: handoff {handoff_id} is already claimed by "
-        "Ines Costa")
+        "Ines Costa"
+    )
     assert crm("resolve", "UAGENT02", "none") == "You hold no open handoff."
     assert crm("resolve", AGENT, "done").startswith(f"Handoff #{handoff_id} is resolved")
     assert crm("claim", AGENT, "late") == "No handoff is waiting for an agent."
     assert crm(f"claim {handoff_id}", AGENT, "again").startswith(
-        f"Could not claim handoff #{handoff_id}")
+        f"Could not claim handoff #{handoff_id}"
+    )
 
 
 def test_the_thread_shows_the_customers_context(seeded_session: Session) -> None:

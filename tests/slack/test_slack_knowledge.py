@@ -61,8 +61,10 @@ def test_staff_get_internal_articles_with_their_source(
 ) -> None:
     answer = ask(send_event, fake_slack, "what's the discount approval policy?", "10.1")
     assert "the sales manager must approve" in answer
-    assert "Source: <https://intranet.example/discounts|Discount approval policy> _(internal)_" \
+    assert (
+        "Source: <https://intranet.example/discounts|Discount approval policy> _(internal)_"
         in answer
+    )
     assert "confidence" in answer
 
 

@@ -61,10 +61,12 @@ def test_the_window_is_five_minutes() -> None:
         ("", Command(Action.help)),
         ("  help ", Command(Action.help)),
         ("who is jane@acme.example?", Command(Action.who_is, "jane@acme.example")),
-        ("<@UBOT0001> who is <mailto:Jane@Acme.example|Jane@Acme.example>",
-         Command(Action.who_is, "Jane@Acme.example")),
+        (
+            "<@UBOT0001> who is <mailto:Jane@Acme.example|Jane@Acme.example>",
+            Command(Action.who_is, "Jane@Acme.example"),
+        ),
         ("open tickets for Acme", Command(Action.open_tickets, "Acme")),
-        ("Tickets for \"Acme Corp\"?", Command(Action.open_tickets, "Acme Corp")),
+        ('Tickets for "Acme Corp"?', Command(Action.open_tickets, "Acme Corp")),
         ("account Acme Corp", Command(Action.account, "Acme Corp")),
         ("summary of Northwind Traders", Command(Action.account, "Northwind Traders")),
         ("deals for Acme", Command(Action.open_deals, "Acme")),
@@ -87,7 +89,9 @@ def test_clean_text_decodes_slack_entities() -> None:
 
 
 def test_values_cannot_become_markup() -> None:
-    assert escape("<!channel> & <https://evil|x>") == "&lt;!channel&gt; &amp; &lt;https://evil|x&gt;"
+    assert (
+        escape("<!channel> & <https://evil|x>") == "&lt;!channel&gt; &amp; &lt;https://evil|x&gt;"
+    )
     assert link("https://help.example/a", "A & B") == "<https://help.example/a|A &amp; B>"
     assert link("javascript:alert(1)", "<x>") == "&lt;x&gt;"
 

@@ -23,9 +23,7 @@ def upgrade() -> None:
     op.execute("UPDATE conversations SET rasa_sender_id = 'legacy-' || CAST(id AS VARCHAR(20))")
     with op.batch_alter_table("conversations") as batch:
         batch.alter_column("rasa_sender_id", existing_type=sa.String(length=64), nullable=False)
-        batch.create_unique_constraint(
-            "uq_conversations_rasa_sender_id", ["rasa_sender_id"]
-        )
+        batch.create_unique_constraint("uq_conversations_rasa_sender_id", ["rasa_sender_id"])
 
 
 def downgrade() -> None:

@@ -49,8 +49,10 @@ def upgrade() -> None:
         sa.Column("worker", sa.String(length=64), nullable=True),
         sa.Column("fired_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["crm_events.id"],
-            name="fk_rule_firings_event_id_crm_events", ondelete="CASCADE",
+            ["event_id"],
+            ["crm_events.id"],
+            name="fk_rule_firings_event_id_crm_events",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_rule_firings"),
         sa.UniqueConstraint("rule_name", "event_id", name="uq_rule_firings_rule_name_event_id"),

@@ -23,9 +23,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id", name="pk_slack_event_receipts"),
     )
-    op.create_index(
-        "ix_slack_event_receipts_received_at", "slack_event_receipts", ["received_at"]
-    )
+    op.create_index("ix_slack_event_receipts_received_at", "slack_event_receipts", ["received_at"])
 
 
 def downgrade() -> None:
