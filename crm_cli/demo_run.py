@@ -64,7 +64,8 @@ def _prepare_knowledge(url: str, retrieval: RetrievalSettings | None) -> None:
 
 
 def _prepare_predictions(url: str) -> None:
-    """Churn scores and segments for the demo accounts; without the data the demo still runs."""
+    """Churn scores, segments and bought-together rules for the demo accounts; without the
+    Telco file the demo still runs."""
     from predict.demo import prepare_demo_predictions  # pandas and scikit-learn: import late
     from predict.errors import PredictError
 
@@ -78,6 +79,8 @@ def _prepare_predictions(url: str) -> None:
     console.print(f"Churn model {done.model_version} {action}; {done.scored} account(s) scored.")
     if done.segments_version:
         console.print(f"Segments {done.segments_version}; {done.segmented} account(s) segmented.")
+    if done.recommendations_version:
+        console.print(f"Bought-together rules {done.recommendations_version} (demo orders).")
 
 
 def run_demo(log_dir: Path | None = None) -> None:

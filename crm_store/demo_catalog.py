@@ -94,6 +94,17 @@ PRODUCTS = (
     ("CON-CABLE", "USB-C cable 2m", "Consumables", Decimal("12.90")),
 )
 
+# Products that go together (a kit, a rollout): most demo orders that contain one contain
+# others of the same group, so the bought-together rules have something real to find.
+BUNDLES = (
+    ("HW-SCAN-200", "HW-PRN-LBL", "CON-LABEL-R"),
+    ("HW-TAB-10", "HW-DOCK", "CON-CABLE"),
+    ("CRM-SEAT-PRO", "ONB-STD", "TRN-DAY", "ANL-ADDON"),
+    ("CRM-SEAT-ENT", "SUP-PREM", "MIG-DATA"),
+    ("CRM-SEAT-STD", "API-PACK-1M", "HW-KIOSK"),
+)
+BUNDLE_SHARE = 0.8  # the chance that each further line of an order comes from its first's group
+
 DEAL_KINDS = ("Expansion", "Renewal", "New seats", "Hardware refresh", "Services", "Pilot")
 
 ACTIVITY_SUBJECTS = {

@@ -1,8 +1,11 @@
-"""Real figures for `crm demo run`: churn from the Telco file, segments from the demo orders.
+"""Real figures for `crm demo run`: churn from the Telco file; segments and bought-together
+rules from the demo orders.
 
 The demo accounts carry Telco-shaped subscriptions (see `crm_store.demo`), so the churn model
 trained on the IBM Telco sample can score them. Segments are trained on the demo company's own
-orders (B2B amounts are far from Online Retail's, so retail centres would fit them badly).
+orders (B2B amounts are far from Online Retail's, so retail centres would fit them badly), and
+so are the recommendations: Online Retail's stock codes are not the demo's SKUs, so rules
+mined there could never name a product a demo account can buy.
 Training is skipped when the registry's latest model was trained on the same data (same
 SHA-256), and scoring is skipped when every account already has a score from that version.
 """
@@ -30,6 +33,7 @@ class DemoPredictions:
         scored: churn scores written in this run (0: they were already there).
         segments_version: the segment model used; None when the demo has no orders.
         segmented: segment scores written in this run.
+        recommendations_version: the bought-together rules; None without orders.
     """
 
     model_version: str
@@ -37,6 +41,7 @@ class DemoPredictions:
     scored: int
     segments_version: str | None = None
     segmented: int = 0
+    recommendations_version: str | None = None
 
 
 def ensure_churn_model(
@@ -66,17 +71,31 @@ def ensure_segments_model(session: Session, root: Path | None = None) -> str | N
     Returns:
         The model version; None when the store has no orders to learn from.
     """
+    return _ensure_store_model("segments", session, root)
+
+
+def ensure_recommendations_model(session: Session, root: Path | None = None) -> str | None:
+    """The latest bought-together rules mined from the store's orders, mining if needed.
+
+    Returns:
+        The model version; None when the store has no orders to learn from.
+    """
+    return _ensure_store_model("recommendations", session, root)
+
+
+def _ensure_store_model(name: str, session: Session, root: Path | None) -> str | None:
+    """Train model `name` on the store's orders unless its latest version saw the same ones."""
     lines = store.order_lines_frame(session)
     if lines.empty:
         return None
     digest = training.frame_sha256(lines)
     try:
-        manifest, _ = registry.load("segments", root=root)
+        manifest, _ = registry.load(name, root=root)
     except ModelNotFoundError:
         manifest = None
     if manifest is not None and manifest.data_sha256 == digest:
         return manifest.version
-    return training.train("segments", rows=lines, root=root).version
+    return training.train(name, rows=lines, root=root).version
 
 
 def _unscored(session: Session, version: str) -> int:
@@ -119,4 +138,5 @@ def prepare_demo_predictions(
     segmented = 0
     if segments is not None and not _segmented(session, segments):
         segmented = service.batch_score_segments(session, root=root).scored
-    return DemoPredictions(version, trained, scored, segments, segmented)
+    recommendations = ensure_recommendations_model(session, root)
+    return DemoPredictions(version, trained, scored, segments, segmented, recommendations)

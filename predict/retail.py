@@ -82,6 +82,14 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     return lines.sort_values("date", kind="stable").reset_index(drop=True)
 
 
+# Online Retail's lines that are charges, not goods (every such stock code in the file).
+# Named rather than matched by the file's 5-digit pattern, so that a CRM's own SKUs
+# ("CRM-SEAT-PRO") count as products when rules are mined from the store.
+SERVICE_CODES = frozenset({"POST", "DOT", "M", "C2", "D", "CRUK", "BANK CHARGES", "PADS",
+                           "AMAZONFEE", "S", "B"})  # fmt: skip
+
+
 def is_product(codes: pd.Series) -> pd.Series:
-    """True for real product codes (5 digits, optional letters), not POST, M, BANK CHARGES."""
-    return codes.str.match(r"^\d{5}[A-Z]*$")
+    """True for goods; False for postage, manual entries, discounts, fees and gift vouchers."""
+    upper = codes.str.upper()
+    return ~upper.isin(SERVICE_CODES) & ~upper.str.startswith("GIFT_")
