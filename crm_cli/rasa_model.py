@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = REPO_ROOT / "bot"
@@ -232,3 +233,21 @@ def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.pop("VIRTUAL_ENV", None)
     env.update(extra or {})
     return env
+
+
+def run_rasa_script(
+    script: Path, extra_env: dict[str, str] | None = None, timeout: float = 600
+) -> dict[str, Any]:
+    """Run a check script with the Rasa venv's Python (cwd `bot/`) and return the JSON object
+    it prints last: how code that must import rasa reports to the main venv, which cannot.
+
+    Raises:
+        RuntimeError: the script failed (its stderr's end is in the message).
+    """
+    done = subprocess.run(
+        [str(RASA_PYTHON), str(script)], cwd=BOT_DIR, env=rasa_env(extra_env),
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"{script.name} exited {done.returncode}: {done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -7,15 +7,13 @@ with the torch sentence-transformers model (the reference).
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from crm_cli.rasa_model import BOT_DIR, RASA_PYTHON, rasa_env
+from crm_cli.rasa_model import run_rasa_script
 from retrieval.onnx_export import export_onnx
 
 CHECKS = Path(__file__).with_name("rasa_side_checks.py")
@@ -30,18 +28,7 @@ SENTENCES = [  # the same list as rasa_side_checks.SENTENCES
 @pytest.fixture(scope="module")
 def rasa_results() -> dict[str, Any]:
     """Run every Rasa-side check once (about 20 s: TensorFlow import + tiny training)."""
-    env = rasa_env({"CRM_NLU_ONNX_DIR": str(export_onnx())})
-    result = subprocess.run(
-        [str(RASA_PYTHON), str(CHECKS)],
-        cwd=BOT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_rasa_script(CHECKS, {"CRM_NLU_ONNX_DIR": str(export_onnx())})
 
 
 @pytest.mark.parametrize("check", ["featurizer", "classifier", "gazetteer"])

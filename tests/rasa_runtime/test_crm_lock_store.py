@@ -6,15 +6,13 @@ once and turns each into a pytest result.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
-from crm_cli.rasa_model import BOT_DIR, RASA_PYTHON, rasa_env
+from crm_cli.rasa_model import run_rasa_script
 
 CHECKS = Path(__file__).with_name("lock_store_checks.py")
 NAMES = [
@@ -33,12 +31,7 @@ def results() -> dict[str, Any]:
         redis.Redis(host="127.0.0.1", port=6379, db=7, socket_timeout=2).ping()
     except redis.RedisError as exc:
         pytest.skip(f"REDIS NOT REACHABLE: {exc}")
-    done = subprocess.run(
-        [str(RASA_PYTHON), str(CHECKS)], cwd=BOT_DIR, env=rasa_env(), capture_output=True,
-        text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_rasa_script(CHECKS, timeout=300)
 
 
 @pytest.mark.parametrize("name", NAMES)
