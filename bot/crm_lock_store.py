@@ -31,6 +31,7 @@ from contextlib import asynccontextmanager
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,20 @@ class ReplicaSafeRedisLockStore(RedisLockStore):
             self.cleanup(conversation_id, held[0])
 
     async def _keep_alive(self, conversation_id: str, ticket: int, lifetime: float) -> None:
-        """Renew the served ticket until the turn ends (the caller cancels this task)."""
+        """Renew the served ticket until the turn ends (the caller cancels this task).
+
+        A Redis error stops the renewals, not the turn: the ticket then lapses after its
+        lifetime, which is exactly Rasa's own behaviour.
+        """
         while True:
             await asyncio.sleep(lifetime / 3)
-            self._renew(conversation_id, ticket, lifetime)
+            try:
+                self._renew(conversation_id, ticket, lifetime)
+            except RedisError as exc:
+                logger.warning(
+                    "Could not renew the lock of conversation %s: %s", conversation_id, exc
+                )
+                return
 
     async def _wait_for_turn(
         self, conversation_id: str, held: list[int], lifetime: float, wait_s: float

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 import traceback
@@ -18,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from crm_lock_store import ReplicaSafeRedisLockStore
 from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 REDIS = {"url": "127.0.0.1", "port": 6379, "db": 7}
 LIFETIME = 1.0  # seconds: a "dead" ticket and a waiter issued right after it
@@ -125,6 +127,28 @@ async def check_long_turn_keeps_its_lock() -> str:
     return f"a {3 * LIFETIME:.0f} s turn kept a {LIFETIME:.0f} s lock to the end"
 
 
+async def check_renewal_failure_does_not_fail_the_turn() -> str:
+    """Redis refusing a renewal mid-turn stops the renewals; the turn itself finishes."""
+    store = ReplicaSafeRedisLockStore(_config())
+    calls: list[str] = []
+
+    def refuse(*_: object) -> None:
+        calls.append("renew")
+        raise RedisConnectionError("Redis went away")
+
+    store._renew = refuse  # type: ignore[method-assign]
+    warnings: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("crm_lock_store").addHandler(handler)
+    async with store.lock("web-5", lock_lifetime=0.3, wait_time_in_seconds=0.05):
+        await asyncio.sleep(0.5)  # past the first renewal (at 0.1 s)
+    assert calls == ["renew"], calls  # tried once, then stopped
+    assert store.get_lock("web-5") is None
+    assert any("Could not renew" in w for w in warnings), warnings  # said, not swallowed
+    return "one failed renewal (logged), then the turn ended normally and released its lock"
+
+
 CHECKS: dict[str, Callable[[], Awaitable[str]]] = {
     "created_from_endpoints": check_created_from_endpoints,
     "upstream_waits_forever": check_upstream_waits_forever,
@@ -132,6 +156,7 @@ CHECKS: dict[str, Callable[[], Awaitable[str]]] = {
     "turns_are_serialised": check_turns_are_serialised,
     "lost_ticket_is_replaced": check_lost_ticket_is_replaced,
     "long_turn_keeps_its_lock": check_long_turn_keeps_its_lock,
+    "renewal_failure_does_not_fail_the_turn": check_renewal_failure_does_not_fail_the_turn,
 }
 
 

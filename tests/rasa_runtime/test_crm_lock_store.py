@@ -22,6 +22,7 @@ NAMES = [
     "turns_are_serialised",
     "lost_ticket_is_replaced",
     "long_turn_keeps_its_lock",
+    "renewal_failure_does_not_fail_the_turn",
 ]
 
 
