@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 class ReplicaSafeRedisLockStore(RedisLockStore):
-    """`RedisLockStore` whose waiting turns keep their place while they are alive."""
+    """`RedisLockStore` whose tickets stay valid while their turn is alive (waiting or served)."""
 
     def __init__(self, endpoint_config: EndpointConfig) -> None:
         """Take the same endpoint keys as Rasa's `type: redis` (url, port, db, password...)."""
