@@ -13,7 +13,10 @@ Here a live turn renews its own ticket, while it waits (at every poll) and while
 lock (every third of the lifetime), so only tickets that nobody renews (a dead replica's)
 expire. That also lets the lifetime be short (`TICKET_LOCK_LIFETIME=6` in the cluster and
 compose files) without a slow turn losing its lock, so a conversation whose replica died
-continues on another one after seconds, not Rasa's default minute. A waiter whose ticket was
+continues on another one after seconds, not Rasa's default minute. (The renewals run on
+the replica's event loop, so a loop blocked for longer than the lifetime would let the next
+turn in early; Rasa's synchronous work per turn, NLU and policies, takes tens to hundreds of
+milliseconds, far below 6 s.) A waiter whose ticket was
 lost anyway (Rasa's Redis store updates by read-modify-write, so two replicas writing at once
 can drop a ticket) takes a new one instead of waiting for a number that will never be served.
 The endpoints name this class as the lock store type
