@@ -200,6 +200,17 @@ async def test_memory_bucket_refills_over_the_window() -> None:
     assert not (await backend.hit(buckets)).allowed
 
 
+async def test_memory_bucket_admits_when_exactly_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At this clock value (69 min after boot) float milliseconds left `(now + 60000) - 60000 -
+    now` a hair above 0, so a one-turn bucket refused its first turn (seen in a full run)."""
+    seconds = 4160.227592629704
+    monkeypatch.setattr(time, "monotonic", lambda: seconds)
+    monkeypatch.setattr(time, "monotonic_ns", lambda: int(seconds * 1e9))
+    backend = MemoryBackend()
+    assert (await backend.hit(_buckets("m:", 1, 60))).allowed
+    assert not (await backend.hit(_buckets("m:", 1, 60))).allowed
+
+
 @needs_redis
 async def test_redis_bucket_refills_and_keys_expire(prefix: str) -> None:
     backend = RedisBackend(REDIS_URL, timeout_s=1.0)
