@@ -91,7 +91,7 @@ class ReplicaSafeRedisLockStore(RedisLockStore):
         """Poll until `held[0]` is served, renewing it meanwhile (and replacing it if lost)."""
         while True:
             lock = self.get_lock(conversation_id)
-            if lock is None or not _has_ticket(lock, held[0]):
+            if lock is None or lock._ticket_for_ticket_number(held[0]) is None:
                 logger.warning(
                     "Lock ticket %s of conversation %s was lost while waiting; taking a new one",
                     held[0], conversation_id,
@@ -104,17 +104,11 @@ class ReplicaSafeRedisLockStore(RedisLockStore):
             self._renew(conversation_id, held[0], lifetime)
 
     def _renew(self, conversation_id: str, ticket: int, lifetime: float) -> None:
-        """Push a live waiter's expiry forward and drop the expired (dead) tickets."""
+        """Push a live turn's expiry forward and drop the expired (dead) tickets."""
         lock = self.get_lock(conversation_id)
         if lock is None:
             return
-        lock.remove_expired_tickets()
-        for candidate in lock.tickets:
-            if candidate.number == ticket:
-                candidate.expires = time.time() + lifetime
+        mine = lock._ticket_for_ticket_number(ticket)  # also drops the expired tickets
+        if mine is not None:
+            mine.expires = time.time() + lifetime
         self.save_lock(lock)
-
-
-def _has_ticket(lock: TicketLock, number: int) -> bool:
-    lock.remove_expired_tickets()
-    return any(ticket.number == number for ticket in lock.tickets)

@@ -303,13 +303,12 @@ def _order_status(ctx: _Ctx, index: int) -> tuple[OrderStatus, int]:
     return status, ctx.rng.randint(1, 6) if recent else ctx.rng.randint(10, 180)
 
 
-def _basket(drawn: list[Product], products: list[Product], rng: random.Random) -> list[Product]:
+def _basket(drawn: list[Product], by_sku: dict[str, Product], rng: random.Random) -> list[Product]:
     """As many distinct products as `drawn`, the later ones mostly from the first's group.
 
     The draws from the seeding RNG stay the same as before bundles existed (this one has its
     own), so every later demo record (tickets, deals...) is unchanged.
     """
-    by_sku = {p.sku: p for p in products}
     group = next((g for g in cat.BUNDLES if drawn[0].sku in g), (drawn[0].sku,))
     partners = [by_sku[sku] for sku in group if sku != drawn[0].sku]
     rng.shuffle(partners)
@@ -317,13 +316,14 @@ def _basket(drawn: list[Product], products: list[Product], rng: random.Random) -
     for fallback in drawn[1:]:
         pick = partners.pop() if partners and rng.random() < cat.BUNDLE_SHARE else fallback
         if pick in basket:
-            pick = next(p for p in [fallback, *partners, *products] if p not in basket)
+            pick = next(p for p in [fallback, *partners, *by_sku.values()] if p not in basket)
         basket.append(pick)
     return basket
 
 
 def _orders(ctx: _Ctx, customer_accounts: list[Account]) -> None:
     baskets = random.Random(f"{ctx.seed}:baskets")
+    by_sku = {p.sku: p for p in ctx.products}
     buyers = customer_accounts + [a for a in ctx.accounts if a not in customer_accounts]
     for index in range(120):
         account = buyers[index % len(buyers)] if index < 9 else ctx.rng.choice(ctx.accounts)
@@ -338,7 +338,7 @@ def _orders(ctx: _Ctx, customer_accounts: list[Account]) -> None:
             currency="USD", total=Decimal("0.00"),
         )  # fmt: skip
         drawn = ctx.rng.sample(ctx.products, ctx.rng.randint(1, 4))
-        for product in _basket(drawn, ctx.products, baskets):
+        for product in _basket(drawn, by_sku, baskets):
             qty = ctx.rng.randint(1, 25)
             order.lines.append(OrderLine(product_id=product.id, quantity=qty,
                                          unit_price=product.unit_price))  # fmt: skip
